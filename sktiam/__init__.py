@@ -1,0 +1,12 @@
+"""sktiam: scikit-learn multilayer perceptrons trained by TIAM.
+
+TIAM is triple-inertial accelerated alternating minimisation (Yan, Xu, Wang,
+Peng, Neurocomputing 2025): a gradient-free, matrix-inversion-free training
+method that splits the network into small block subproblems.
+"""
+
+from ._estimators import TIAMClassifier, TIAMRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["TIAMClassifier", "TIAMRegressor", "__version__"]

@@ -1,0 +1,468 @@
+"""The block subproblems of TIAM and the triple-inertial step (ALGORITHM.md section 2).
+
+One TIAM iteration sweeps the blocks ``W_l -> b_l -> Z_l -> A_l`` for
+``l = 1..L``. Each block ``u`` solves ``min f_u(u) + i_C(u)``, where ``f_u``
+collects the terms of the relaxed objective::
+
+    F = sum_i s_i R(Z_L,i; Y_i)
+        + (rho / 2) sum_l sum_i s_i ||Z_l,i - A_{l-1},i W_l - b_l||^2
+        + (alpha / 2) sum_l ||W_l||^2
+
+that contain ``u``. The ``s_i`` are the sample weights divided by their sum
+(``1/n`` without weights), so every data term is a weighted mean.
+
+Per-sample blocks (``Z_l`` and ``A_l``) measure their steps in the metric
+``||D||_s^2 = sum_i s_i ||D_i||^2``. With unit weights this is the Euclidean
+metric divided by ``n``, so the step sizes ``tau`` here are ``n`` times those of
+ALGORITHM.md (the hidden ``Z`` step takes ``tau = rho`` here, ``rho / n``
+there); the iterates are the same. The metric makes a sample of weight 2 move
+exactly as two copies of it would.
+
+Every block offers ``value``, ``value_and_gradient`` (the gradient taken in
+the block's metric), ``inner`` and ``project``. :func:`inertial_step` performs
+the triple-inertial prox-linear step with backtracking for every block.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from ._activations import Activation
+
+Array = Any
+
+
+@dataclass
+class StepSize:
+    """Step size ``tau`` of one block and its backtracking rule.
+
+    Backtracking looks for the smallest ``tau = tau_0 * grow**j`` that
+    satisfies the descent inequality (ALGORITHM.md section 2), with ``tau_0``
+    the last accepted ``tau`` times ``shrink`` so that steps can grow again.
+    A block whose gradient has a known Lipschitz constant uses it as a fixed
+    ``tau`` and does not backtrack.
+
+    Parameters
+    ----------
+    tau : float
+        The last accepted step size, or the fixed one.
+    adaptive : bool
+        Whether to backtrack.
+    shrink : float
+        Factor below 1 applied to ``tau`` before each backtracking search.
+    grow : float
+        Factor above 1 applied to ``tau`` after each rejected trial.
+    max_trials : int
+        Largest number of trials; when all fail the block keeps ``u^k``.
+    """
+
+    tau: float
+    adaptive: bool = True
+    shrink: float = 0.5
+    grow: float = 2.0
+    max_trials: int = 60
+
+
+@dataclass
+class StepReport:
+    """What one block step did: accepted ``tau``, trials, restart, failure."""
+
+    tau: float
+    trials: int
+    restarted: bool
+    failed: bool
+
+
+class _Block:
+    """A block subproblem ``min f(u) + i_C(u)``; subclasses define ``f`` and ``C``."""
+
+    xp: Any
+    #: Per-row weights ``s`` of shape (n, 1) for per-sample blocks, else None.
+    metric: Array | None = None
+
+    def value(self, u: Array) -> float:
+        raise NotImplementedError
+
+    def value_and_gradient(self, u: Array) -> tuple[float, Array]:
+        raise NotImplementedError
+
+    def project(self, u: Array) -> Array:
+        """Return the projection onto ``C``; the identity when unconstrained."""
+        return u
+
+    def lipschitz_lower_bound(self) -> float:
+        """Return a cheap lower bound on the gradient's Lipschitz constant.
+
+        Backtracking never starts below it, so that ``tau`` cannot collapse
+        while the gradient is small.
+        """
+        return 0.0
+
+    def inner(self, a: Array, b: Array) -> float:
+        """Return ``<a, b>`` in the block's metric."""
+        if self.metric is None:
+            return float(self.xp.sum(a * b))
+        return float(self.xp.sum(self.metric * (a * b)))
+
+    def prox_linear(
+        self, centre: Array, point: Array, step: StepSize
+    ) -> tuple[Array | None, float | None, int]:
+        """Return ``u+ = P_C(centre - grad f(point) / tau)``, ``tau`` by backtracking.
+
+        The accepted ``tau`` is the first that satisfies::
+
+            f(u+) <= f(point) + <grad f(point), u+ - point> + (tau/2) ||u+ - point||^2
+
+        Returns ``(u+, f(u+), trials)``, or ``(None, None, trials)`` when no
+        trial is accepted. For a fixed step ``f(u+)`` is not evaluated and is
+        returned as None.
+        """
+        value_at_point, gradient = self.value_and_gradient(point)
+        if not step.adaptive:
+            return self.project(centre - gradient / step.tau), None, 1
+        if self.inner(gradient, gradient) == 0.0:
+            # Stationary: any tau is accepted, so keep the last one.
+            return self.project(centre), value_at_point if centre is point else None, 0
+        tau = max(step.tau * step.shrink, self.lipschitz_lower_bound())
+        slack = 8.0 * float(self.xp.finfo(gradient.dtype).eps) * abs(value_at_point)
+        for trial in range(1, step.max_trials + 1):
+            candidate = self.project(centre - gradient / tau)
+            difference = candidate - point
+            candidate_value = self.value(candidate)
+            bound = (
+                value_at_point
+                + self.inner(gradient, difference)
+                + 0.5 * tau * self.inner(difference, difference)
+            )
+            if candidate_value <= bound + slack:
+                step.tau = tau
+                return candidate, candidate_value, trial
+            tau *= step.grow
+        return None, None, step.max_trials
+
+
+class WeightBlock(_Block):
+    """Block ``W_l``, with ``A = A_{l-1}``, ``Z = Z_l`` and ``b = b_l``::
+
+        f(W) = (rho/2) sum_i s_i ||Z_i - A_i W - b||^2 + (alpha/2) ||W||^2
+
+    Unconstrained. The gradient is ``rho A^T S (A W + b - Z) + alpha W`` with
+    ``S = diag(s)``. ``A`` may be a scipy sparse matrix (the input layer).
+
+    The block remembers the last product ``A W`` it computed, so that the
+    bias and pre-activation steps that follow reuse it.
+    """
+
+    def __init__(
+        self,
+        xp: Any,
+        inputs: Array,
+        target: Array,
+        bias: Array,
+        weights: Array,
+        rho: float,
+        alpha: float,
+    ) -> None:
+        self.xp = xp
+        self.inputs = inputs
+        self.target = target
+        self.bias = bias
+        self.weights = weights
+        self.rho = rho
+        self.alpha = alpha
+        self._memo: tuple[Array, Array] | None = None
+
+    def product(self, u: Array) -> Array:
+        """Return ``A u``, reusing the last product when ``u`` is the same array."""
+        if self._memo is not None and self._memo[0] is u:
+            return self._memo[1]
+        product = self.inputs @ u
+        self._memo = (u, product)
+        return product
+
+    def _residual(self, u: Array) -> Array:
+        return self.product(u) + self.bias - self.target
+
+    def lipschitz_lower_bound(self) -> float:
+        """Return ``rho max_j (A^T S A)_jj + alpha``, at most the true constant."""
+        squared = (
+            self.inputs.multiply(self.inputs)
+            if hasattr(self.inputs, "multiply")
+            else None
+        )
+        if squared is None:
+            column_norms = self.xp.sum(self.weights * self.inputs**2, axis=0)
+        else:
+            column_norms = squared.T @ self.weights[:, 0]
+        return float(self.rho * self.xp.max(column_norms) + self.alpha)
+
+    def value(self, u: Array) -> float:
+        residual = self._residual(u)
+        xp = self.xp
+        return float(
+            0.5 * self.rho * xp.sum(self.weights * residual**2)
+            + 0.5 * self.alpha * xp.sum(u**2)
+        )
+
+    def value_and_gradient(self, u: Array) -> tuple[float, Array]:
+        residual = self._residual(u)
+        xp = self.xp
+        weighted = self.weights * residual
+        value = float(
+            0.5 * self.rho * xp.sum(weighted * residual)
+            + 0.5 * self.alpha * xp.sum(u**2)
+        )
+        gradient = self.rho * (self.inputs.T @ weighted) + self.alpha * u
+        return value, gradient
+
+
+class BiasBlock(_Block):
+    """Block ``b_l``: ``f(b) = (rho/2) sum_i s_i ||Z_i - P_i - b||^2`` with ``P = A W``.
+
+    Unconstrained. The gradient ``rho sum_i s_i (P_i + b - Z_i)`` has Lipschitz
+    constant exactly ``rho`` (the ``s_i`` sum to 1), so the step takes
+    ``tau = rho`` and does not backtrack. With equal first and second inertia
+    the step is the exact minimiser ``sum_i s_i (Z_i - P_i)``.
+    """
+
+    def __init__(
+        self, xp: Any, product: Array, target: Array, weights: Array, rho: float
+    ) -> None:
+        self.xp = xp
+        self.product = product
+        self.target = target
+        self.weights = weights
+        self.rho = rho
+
+    def value(self, u: Array) -> float:
+        residual = self.product + u - self.target
+        return float(0.5 * self.rho * self.xp.sum(self.weights * residual**2))
+
+    def value_and_gradient(self, u: Array) -> tuple[float, Array]:
+        residual = self.product + u - self.target
+        weighted = self.weights * residual
+        value = float(0.5 * self.rho * self.xp.sum(weighted * residual))
+        return value, self.rho * self.xp.sum(weighted, axis=0)
+
+
+class HiddenPreactivationBlock(_Block):
+    """Block ``Z_l`` of a hidden layer: ``f(Z) = (rho/2) sum_i s_i ||Z_i - V_i||^2``.
+
+    ``V = A_{l-1} W_l + b_l``. The constraint ``A_l - eps <= sigma(Z) <= A_l + eps``
+    is the box ``[z_lo, z_hi]`` of :meth:`Activation.preimage`, so the
+    projection is a clip. In the sample metric the gradient is ``rho (Z - V)``
+    with Lipschitz constant exactly ``rho``: ``tau = rho``, no backtracking.
+    """
+
+    def __init__(
+        self,
+        xp: Any,
+        centre: Array,
+        activations: Array,
+        activation: Activation,
+        epsilon: float,
+        weights: Array,
+        rho: float,
+    ) -> None:
+        self.xp = xp
+        self.centre = centre
+        self.metric = weights
+        self.rho = rho
+        self.lower, self.upper = activation.preimage(
+            xp, activations - epsilon, activations + epsilon
+        )
+
+    def value(self, u: Array) -> float:
+        return float(0.5 * self.rho * self.xp.sum(self.metric * (u - self.centre) ** 2))
+
+    def value_and_gradient(self, u: Array) -> tuple[float, Array]:
+        difference = u - self.centre
+        value = float(0.5 * self.rho * self.xp.sum(self.metric * difference**2))
+        return value, self.rho * difference
+
+    def project(self, u: Array) -> Array:
+        return self.xp.clip(u, self.lower, self.upper)
+
+
+class OutputBlock(_Block):
+    """Block ``Z_L``: ``f(Z) = sum_i s_i [R(Z_i; Y_i) + (rho/2) ||Z_i - V_i||^2]``.
+
+    The minimiser is the proximal map of the loss at ``V``, computed row by
+    row by the loss (:mod:`sktiam._losses`), so the step is exact: the first
+    and second inertia have no effect on it, and only the third extrapolates.
+    """
+
+    def __init__(
+        self,
+        xp: Any,
+        centre: Array,
+        targets: Array,
+        loss: Any,
+        weights: Array,
+        rho: float,
+        tol: float,
+    ) -> None:
+        self.xp = xp
+        self.centre = centre
+        self.targets = targets
+        self.loss = loss
+        self.metric = weights
+        self.rho = rho
+        self.tol = tol
+        self.newton_iterations = 0
+
+    def value(self, u: Array) -> float:
+        xp = self.xp
+        rows = self.loss.value(xp, u, self.targets) + 0.5 * self.rho * xp.sum(
+            (u - self.centre) ** 2, axis=1
+        )
+        return float(xp.sum(self.metric[:, 0] * rows))
+
+    def prox_linear(
+        self, centre: Array, point: Array, step: StepSize
+    ) -> tuple[Array | None, float | None, int]:
+        """Return the exact minimiser, warm-started at ``point``."""
+        solution, self.newton_iterations = self.loss.prox(
+            self.xp, self.centre, self.targets, self.rho, point, self.tol
+        )
+        return solution, None, 1
+
+
+class ActivationBlock(_Block):
+    """Block ``A_l``: ``f(A) = (rho/2) sum_i s_i ||Z'_i - A_i W' - b'||^2``.
+
+    ``Z', W', b'`` belong to layer ``l + 1``. The constraint is the box
+    ``[sigma(Z_l) - eps, sigma(Z_l) + eps]``. In the sample metric the gradient
+    is ``rho (A W' + b' - Z') W'^T``; its step is found by backtracking.
+    """
+
+    def __init__(
+        self,
+        xp: Any,
+        next_weights: Array,
+        next_bias: Array,
+        next_target: Array,
+        activated: Array,
+        epsilon: float,
+        weights: Array,
+        rho: float,
+    ) -> None:
+        self.xp = xp
+        self.next_weights = next_weights
+        self.next_bias = next_bias
+        self.next_target = next_target
+        self.lower = activated - epsilon
+        self.upper = activated + epsilon
+        self.metric = weights
+        self.rho = rho
+
+    def _residual(self, u: Array) -> Array:
+        return u @ self.next_weights + self.next_bias - self.next_target
+
+    def lipschitz_lower_bound(self) -> float:
+        """Return ``rho max_j ||W'_j||^2``, at most ``rho lambda_max(W' W'^T)``."""
+        return float(self.rho * self.xp.max(self.xp.sum(self.next_weights**2, axis=1)))
+
+    def value(self, u: Array) -> float:
+        residual = self._residual(u)
+        return float(0.5 * self.rho * self.xp.sum(self.metric * residual**2))
+
+    def value_and_gradient(self, u: Array) -> tuple[float, Array]:
+        residual = self._residual(u)
+        value = float(0.5 * self.rho * self.xp.sum(self.metric * residual**2))
+        return value, self.rho * (residual @ self.next_weights.T)
+
+    def project(self, u: Array) -> Array:
+        return self.xp.clip(u, self.lower, self.upper)
+
+
+def _is_feasible(block: _Block, u: Array) -> bool:
+    projected = block.project(u)
+    return projected is u or bool(block.xp.all(projected == u))
+
+
+def inertial_step(
+    block: _Block,
+    current: Array,
+    previous: Array,
+    inertia: tuple[float, float, float],
+    step: StepSize,
+    monotone: bool,
+) -> tuple[Array, StepReport]:
+    """Perform one triple-inertial prox-linear step on a block (ALGORITHM.md section 2).
+
+    With ``u^k = current`` and ``u^{k-1} = previous``::
+
+        centre = u^k + p1 (u^k - u^{k-1})        first inertia
+        point  = u^k + p2 (u^k - u^{k-1})        second inertia
+        u+     = P_C(centre - grad f(point) / tau)
+        u^{k+1} = P_C(u+ + p3 (u+ - u^k))        third inertia, re-projected
+
+    If backtracking fails, ``u+ = u^k``. With ``monotone=True``, an update
+    that raises ``f`` is redone from ``u^k`` with ``p1 = p2 = p3 = 0``; that
+    plain step cannot raise ``f`` from a feasible ``u^k``, and if rounding
+    says otherwise ``u^k`` is kept. When ``u^k`` is infeasible (epsilon has
+    just shrunk), there is nothing feasible to compare with: the block takes
+    the plain step, and a failed search falls back to ``P_C(u^k)``.
+
+    Parameters
+    ----------
+    block : block subproblem
+        One of the block classes of this module.
+    current, previous : array
+        ``u^k`` and ``u^{k-1}``.
+    inertia : tuple of float
+        ``(p1, p2, p3)``.
+    step : StepSize
+        The block's step size, updated in place by backtracking.
+    monotone : bool
+        Whether to apply the safeguard.
+
+    Returns
+    -------
+    new : array
+        ``u^{k+1}``.
+    report : StepReport
+        The accepted ``tau``, the number of trials, whether the safeguard
+        restarted the block, and whether no step was accepted.
+    """
+    p1, p2, p3 = inertia
+    has_inertia = p1 != 0.0 or p2 != 0.0 or p3 != 0.0
+    if has_inertia:
+        momentum = current - previous
+        centre = current + p1 * momentum if p1 != 0.0 else current
+        point = current + p2 * momentum if p2 != 0.0 else current
+    else:
+        centre = point = current
+
+    plus, plus_value, trials = block.prox_linear(centre, point, step)
+    failed = plus is None
+    if failed:
+        plus = current
+    new = block.project(plus + p3 * (plus - current)) if p3 != 0.0 else plus
+    restarted = False
+    if monotone and _is_feasible(block, current):
+        current_value = block.value(current)
+        new_value = plus_value if (new is plus and plus_value is not None) else None
+        if new_value is None:
+            new_value = block.value(new)
+        if has_inertia and new_value > current_value:
+            restarted = True
+            plus, plus_value, more_trials = block.prox_linear(current, current, step)
+            trials += more_trials
+            failed = plus is None
+            new = current if failed else plus
+            if not failed:
+                new_value = plus_value if plus_value is not None else block.value(new)
+        if new_value > current_value:
+            new = current
+    elif monotone and has_inertia:
+        # u^k left the feasible set when epsilon shrank: there is no feasible
+        # value to compare with, so take the plain step, which is feasible.
+        plus, _, more_trials = block.prox_linear(current, current, step)
+        trials += more_trials
+        restarted = True
+        failed = plus is None
+        new = block.project(current) if failed else plus
+    elif failed:
+        new = block.project(current)
+    return new, StepReport(step.tau, trials, restarted, failed)

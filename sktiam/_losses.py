@@ -1,0 +1,223 @@
+"""Output losses R(Z; Y) and their row-wise proximal solvers.
+
+The output pre-activation step (ALGORITHM.md section 2, block ``Z_L``) is the
+proximal map of the loss at ``V = A_{L-1} W_L + b_L``::
+
+    prox(V) = argmin_Z  R(Z; Y) + (rho / 2) ||Z - V||^2 .
+
+The problem separates over rows (samples), and for the softmax over nothing
+smaller; for the squared error and the logistic loss it separates over
+entries. The squared error has a closed form. The two cross-entropies are
+solved to a gradient tolerance by damped Newton steps, vectorised over rows:
+the softmax Hessian ``diag(p) - p p^T + rho I`` is a diagonal plus a rank-one
+term, so its Newton direction has a closed form (Sherman-Morrison) and no
+matrix is formed or inverted.
+
+Every function takes the array namespace ``xp`` as its first argument.
+"""
+
+from typing import Any
+
+Array = Any
+
+# Armijo constant and the largest number of step halvings per Newton step.
+_ARMIJO = 1e-4
+_MAX_HALVINGS = 40
+
+
+def _log_softmax(xp: Any, z: Array) -> Array:
+    shifted = z - xp.max(z, axis=1, keepdims=True)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+
+
+def _logistic(xp: Any, z: Array) -> Array:
+    return xp.exp(-xp.logaddexp(xp.zeros_like(z), -z))
+
+
+class SquaredLoss:
+    """Half the squared error, ``R(z; y) = ||z - y||^2 / 2`` per row."""
+
+    name = "squared_error"
+    out_activation = "identity"
+
+    def value(self, xp: Any, z: Array, y: Array) -> Array:
+        """Return the loss of each row, shape ``(n_samples,)``."""
+        return 0.5 * xp.sum((z - y) ** 2, axis=1)
+
+    def output(self, xp: Any, z: Array) -> Array:
+        """Return the network's output for pre-activations ``z``."""
+        return z
+
+    def prox(
+        self, xp: Any, v: Array, y: Array, rho: float, start: Array, tol: float
+    ) -> tuple[Array, int]:
+        """Return ``argmin_Z R(Z; Y) + (rho/2)||Z - V||^2 = (Y + rho V) / (1 + rho)``.
+
+        ``start`` and ``tol`` are unused: the minimiser is exact. The second
+        return value is the number of inner iterations, 0.
+        """
+        return (y + rho * v) / (1.0 + rho), 0
+
+
+class _NewtonProx:
+    """Damped Newton for a strongly convex, row-separable prox problem.
+
+    Subclasses give the row objective, its gradient and the Newton direction.
+    Each row takes full Newton steps, halved until Armijo's condition holds,
+    until the largest gradient entry is below ``tol``. From the warm start the
+    objective of every row never increases.
+    """
+
+    max_iter = 100
+
+    def value(self, xp: Any, z: Array, y: Array) -> Array:
+        raise NotImplementedError
+
+    def _row_objective(
+        self, xp: Any, z: Array, v: Array, y: Array, rho: float
+    ) -> Array:
+        return self.value(xp, z, y) + 0.5 * rho * xp.sum((z - v) ** 2, axis=1)
+
+    def _gradient_and_direction(
+        self, xp: Any, z: Array, v: Array, y: Array, rho: float
+    ) -> tuple[Array, Array]:
+        raise NotImplementedError
+
+    def prox(
+        self, xp: Any, v: Array, y: Array, rho: float, start: Array, tol: float
+    ) -> tuple[Array, int]:
+        """Return ``argmin_Z R(Z; Y) + (rho/2)||Z - V||^2`` and the Newton count.
+
+        Parameters
+        ----------
+        xp : namespace
+            The array namespace.
+        v : array of shape (n_samples, n_outputs)
+            The centre ``V = A_{L-1} W_L + b_L``.
+        y : array of shape (n_samples, n_outputs)
+            Targets: one-hot rows (softmax) or 0/1 entries (logistic).
+        rho : float
+            The penalty, also the strong convexity modulus.
+        start : array of shape (n_samples, n_outputs)
+            Warm start, usually the current ``Z_L``.
+        tol : float
+            Stop when every entry of the gradient is below ``tol`` in absolute
+            value.
+
+        Returns
+        -------
+        z : array of shape (n_samples, n_outputs)
+            The minimiser.
+        n_iter : int
+            Newton iterations taken.
+        """
+        z = start
+        objective = self._row_objective(xp, z, v, y, rho)
+        for n_iter in range(self.max_iter):
+            gradient, direction = self._gradient_and_direction(xp, z, v, y, rho)
+            if float(xp.max(xp.abs(gradient))) <= tol:
+                return z, n_iter
+            decrease = xp.sum(gradient * direction, axis=1)
+            step = xp.ones_like(objective)
+            accepted = xp.zeros(objective.shape, dtype=xp.bool)
+            candidate, candidate_objective = z, objective
+            # Rounding slack, so that steps that change the objective by less
+            # than its rounding error are taken rather than halved forever. The
+            # loss is a difference of terms as large as the entries of z.
+            slack = (
+                8.0
+                * float(xp.finfo(z.dtype).eps)
+                * (xp.abs(objective) + xp.sum(xp.abs(z), axis=1))
+            )
+            for _ in range(_MAX_HALVINGS):
+                trial = z - step[:, None] * direction
+                trial_objective = self._row_objective(xp, trial, v, y, rho)
+                newly = (~accepted) & (
+                    trial_objective <= objective - _ARMIJO * step * decrease + slack
+                )
+                candidate = xp.where(newly[:, None], trial, candidate)
+                candidate_objective = xp.where(
+                    newly, trial_objective, candidate_objective
+                )
+                accepted = accepted | newly
+                if bool(xp.all(accepted)):
+                    break
+                step = xp.where(accepted, step, 0.5 * step)
+            z, objective = candidate, candidate_objective
+        return z, self.max_iter
+
+
+class SoftmaxCrossEntropy(_NewtonProx):
+    """Multinomial cross-entropy, ``R(z; y) = logsumexp(z) - <y, z>`` per row."""
+
+    name = "log_loss"
+    out_activation = "softmax"
+
+    def value(self, xp: Any, z: Array, y: Array) -> Array:
+        """Return the loss of each row, shape ``(n_samples,)``."""
+        return -xp.sum(y * _log_softmax(xp, z), axis=1)
+
+    def output(self, xp: Any, z: Array) -> Array:
+        """Return the class probabilities for pre-activations ``z``."""
+        return xp.exp(_log_softmax(xp, z))
+
+    def _gradient_and_direction(
+        self, xp: Any, z: Array, v: Array, y: Array, rho: float
+    ) -> tuple[Array, Array]:
+        p = self.output(xp, z)
+        gradient = p - y + rho * (z - v)
+        # Hessian H = D - p p^T with D = diag(p + rho). Sherman-Morrison:
+        # H^-1 g = D^-1 g + D^-1 p (p^T D^-1 g) / (1 - p^T D^-1 p), where
+        # 1 - p^T D^-1 p = sum(p * rho / (p + rho)) > 0 because sum(p) = 1.
+        diagonal = p + rho
+        scaled_gradient = gradient / diagonal
+        scaled_p = p / diagonal
+        denominator = xp.sum(p * (rho / diagonal), axis=1, keepdims=True)
+        coupling = xp.sum(p * scaled_gradient, axis=1, keepdims=True) / denominator
+        return gradient, scaled_gradient + scaled_p * coupling
+
+
+class LogisticLoss(_NewtonProx):
+    """Logistic loss per output, ``R(z; y) = sum_j log(1 + e^{z_j}) - y_j z_j``.
+
+    Used for binary targets (one output) and multilabel indicator targets.
+    """
+
+    name = "log_loss"
+    out_activation = "logistic"
+
+    def value(self, xp: Any, z: Array, y: Array) -> Array:
+        """Return the loss of each row, shape ``(n_samples,)``."""
+        return xp.sum(xp.logaddexp(xp.zeros_like(z), z) - y * z, axis=1)
+
+    def output(self, xp: Any, z: Array) -> Array:
+        """Return the probability of each output for pre-activations ``z``."""
+        return _logistic(xp, z)
+
+    def _gradient_and_direction(
+        self, xp: Any, z: Array, v: Array, y: Array, rho: float
+    ) -> tuple[Array, Array]:
+        p = _logistic(xp, z)
+        gradient = p - y + rho * (z - v)
+        return gradient, gradient / (p * (1.0 - p) + rho)
+
+
+def loss_for_target(
+    target_type: str,
+) -> SquaredLoss | SoftmaxCrossEntropy | LogisticLoss:
+    """Return the output loss for a target type of ``type_of_target``.
+
+    Parameters
+    ----------
+    target_type : {"continuous", "binary", "multiclass", "multilabel-indicator"}
+        ``"continuous"`` covers single- and multi-output regression.
+
+    Returns
+    -------
+    loss : SquaredLoss, SoftmaxCrossEntropy or LogisticLoss
+    """
+    if target_type == "continuous":
+        return SquaredLoss()
+    if target_type == "multiclass":
+        return SoftmaxCrossEntropy()
+    return LogisticLoss()

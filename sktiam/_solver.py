@@ -1,0 +1,552 @@
+"""The TIAM solver: state, block order, inertia, safeguards and stopping.
+
+:class:`TIAMSolver` implements ALGORITHM.md section 2. One iteration is a
+Gauss-Seidel sweep ``W_l -> b_l -> Z_l -> A_l`` for ``l = 1..L`` (no ``A_L``);
+each block takes the triple-inertial step of :func:`sktiam._blocks.inertial_step`.
+
+The phases are methods, in the manner of scikit-learn's Newton solver:
+:meth:`setup` builds the training state from a forward pass,
+:meth:`update_weights`, :meth:`update_bias`, :meth:`update_preactivation`,
+:meth:`update_output` and :meth:`update_activation` are the blocks,
+:meth:`tighten_epsilon` applies the epsilon schedule, :meth:`iterate` is one
+sweep, :meth:`check_convergence` is the stopping rule and :meth:`solve` is a
+short loop over them.
+
+All arrays come from the namespace ``xp`` handed to the solver.
+"""
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sklearn.exceptions import ConvergenceWarning
+
+from ._activations import Activation
+from ._blocks import (
+    ActivationBlock,
+    BiasBlock,
+    HiddenPreactivationBlock,
+    OutputBlock,
+    StepSize,
+    WeightBlock,
+    inertial_step,
+)
+
+Array = Any
+
+
+@dataclass
+class TIAMConfig:
+    """Hyperparameters of the TIAM iteration.
+
+    Parameters
+    ----------
+    activation : Activation
+        Hidden-layer activation.
+    loss : loss object
+        Output loss from :mod:`sktiam._losses`.
+    rho : float
+        Penalty on the linear constraints ``Z_l = A_{l-1} W_l + b_l``.
+    alpha : float
+        L2 penalty ``(alpha/2) sum ||W_l||^2``.
+    inertia : tuple of float
+        ``(p1, p2, p3)``: centre, gradient point and extrapolation inertia.
+    monotone : bool
+        Safeguard: redo a block without inertia when its update raises F.
+    epsilon, epsilon_decay, epsilon_min : float
+        The schedule ``eps_k = max(epsilon * epsilon_decay**k, epsilon_min)``.
+    newton_tol : float
+        Gradient tolerance of the output prox.
+    """
+
+    activation: Activation
+    loss: Any
+    rho: float
+    alpha: float
+    inertia: tuple[float, float, float]
+    monotone: bool
+    epsilon: float
+    epsilon_decay: float
+    epsilon_min: float
+    newton_tol: float
+
+
+@dataclass
+class SolveResult:
+    """The outcome of :meth:`TIAMSolver.solve`."""
+
+    coefs: list[Array]
+    intercepts: list[Array]
+    n_iter: int
+    loss_curve: list[float]
+    objective_curve: list[float]
+    validation_scores: list[float] | None
+    best_loss: float | None
+    best_validation_score: float | None
+    diagnostics: dict[str, list] = field(default_factory=dict)
+
+
+class TIAMSolver:
+    """Triple-inertial accelerated alternating minimisation of a relaxed MLP.
+
+    Minimises, over ``W_l, b_l, Z_l`` (l = 1..L) and ``A_l`` (l = 1..L-1)::
+
+        F = sum_i s_i R(Z_L,i; Y_i)
+            + (rho/2) sum_l sum_i s_i ||Z_l,i - A_{l-1},i W_l - b_l||^2
+            + (alpha/2) sum_l ||W_l||^2
+        subject to |A_l - sigma(Z_l)| <= eps   (elementwise)
+
+    with ``A_0 = X`` and ``s`` the normalised sample weights, by sweeping the
+    blocks in the order ``W_l, b_l, Z_l, A_l`` with triple-inertial
+    prox-linear steps.
+
+    Parameters
+    ----------
+    xp : namespace
+        Array namespace for every computation.
+    config : TIAMConfig
+        Hyperparameters.
+    inputs : array or sparse matrix of shape (n_samples, n_features)
+        ``X``.
+    targets : array of shape (n_samples, n_outputs)
+        ``Y``: one-hot, 0/1 indicators or real values.
+    sample_weight : array of shape (n_samples,)
+        Positive weights; they are normalised to sum to 1.
+    coefs, intercepts : list of array
+        Initial ``W_l`` and ``b_l``.
+    """
+
+    def __init__(
+        self,
+        xp: Any,
+        config: TIAMConfig,
+        inputs: Array,
+        targets: Array,
+        sample_weight: Array,
+        coefs: list[Array],
+        intercepts: list[Array],
+    ) -> None:
+        self.xp = xp
+        self.config = config
+        self.inputs = inputs
+        self.targets = targets
+        self.weights = xp.reshape(sample_weight / xp.sum(sample_weight), (-1, 1))
+        self.coefs = list(coefs)
+        self.intercepts = list(intercepts)
+        self.n_layers = len(coefs)
+        self.setup()
+
+    # -- state -----------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Build ``Z_l`` and ``A_l`` by a forward pass, and the step sizes.
+
+        The forward pass satisfies every constraint exactly, so the start is
+        feasible for any epsilon. The previous iterates equal the current
+        ones: the first iteration has no momentum.
+        """
+        config = self.config
+        self.epsilon = config.epsilon
+        self.preactivations: list[Array] = []
+        self.activations: list[Array] = []
+        layer_input = self.inputs
+        for layer in range(self.n_layers):
+            z = layer_input @ self.coefs[layer] + self.intercepts[layer]
+            self.preactivations.append(z)
+            if layer < self.n_layers - 1:
+                layer_input = config.activation(self.xp, z)
+                self.activations.append(layer_input)
+        self.previous_coefs = list(self.coefs)
+        self.previous_intercepts = list(self.intercepts)
+        self.previous_preactivations = list(self.preactivations)
+        self.previous_activations = list(self.activations)
+        start = config.rho + config.alpha
+        self.weight_steps = [StepSize(start) for _ in range(self.n_layers)]
+        self.activation_steps = [StepSize(config.rho) for _ in range(self.n_layers - 1)]
+        self.bias_step = StepSize(config.rho, adaptive=False)
+        self.preactivation_step = StepSize(config.rho, adaptive=False)
+        self._coupling = [0.0] * self.n_layers
+        self._output_loss = 0.0
+        self._reports: list = []
+        self._newton_iterations = 0
+
+    def _layer_input(self, layer: int) -> Array:
+        return self.inputs if layer == 0 else self.activations[layer - 1]
+
+    def _record(self, report) -> None:
+        self._reports.append(report)
+
+    # -- blocks ----------------------------------------------------------------
+
+    def update_weights(self, layer: int) -> WeightBlock:
+        """Take the triple-inertial step on ``W_l``; return its block for reuse."""
+        config = self.config
+        block = WeightBlock(
+            self.xp,
+            self._layer_input(layer),
+            self.preactivations[layer],
+            self.intercepts[layer],
+            self.weights,
+            config.rho,
+            config.alpha,
+        )
+        new, report = inertial_step(
+            block,
+            self.coefs[layer],
+            self.previous_coefs[layer],
+            config.inertia,
+            self.weight_steps[layer],
+            config.monotone,
+        )
+        self.previous_coefs[layer] = self.coefs[layer]
+        self.coefs[layer] = new
+        self._record(report)
+        return block
+
+    def update_bias(self, layer: int, product: Array) -> None:
+        """Take the triple-inertial step on ``b_l`` with ``tau = rho``.
+
+        ``product`` is ``A_{l-1} W_l`` at the new ``W_l``.
+        """
+        config = self.config
+        block = BiasBlock(
+            self.xp, product, self.preactivations[layer], self.weights, config.rho
+        )
+        new, report = inertial_step(
+            block,
+            self.intercepts[layer],
+            self.previous_intercepts[layer],
+            config.inertia,
+            self.bias_step,
+            config.monotone,
+        )
+        self.previous_intercepts[layer] = self.intercepts[layer]
+        self.intercepts[layer] = new
+        self._record(report)
+
+    def update_preactivation(self, layer: int, centre: Array) -> None:
+        """Take the triple-inertial step on a hidden ``Z_l``: a clip, ``tau = rho``.
+
+        ``centre`` is ``V = A_{l-1} W_l + b_l`` at the new ``W_l, b_l``.
+        """
+        config = self.config
+        block = HiddenPreactivationBlock(
+            self.xp,
+            centre,
+            self.activations[layer],
+            config.activation,
+            self.epsilon,
+            self.weights,
+            config.rho,
+        )
+        new, report = inertial_step(
+            block,
+            self.preactivations[layer],
+            self.previous_preactivations[layer],
+            config.inertia,
+            self.preactivation_step,
+            config.monotone,
+        )
+        self.previous_preactivations[layer] = self.preactivations[layer]
+        self.preactivations[layer] = new
+        self._coupling[layer] = block.value(new)
+        self._record(report)
+
+    def update_output(self, centre: Array) -> None:
+        """Take the output step on ``Z_L``: the loss's prox at ``V``, then inertia."""
+        config = self.config
+        layer = self.n_layers - 1
+        block = OutputBlock(
+            self.xp,
+            centre,
+            self.targets,
+            config.loss,
+            self.weights,
+            config.rho,
+            config.newton_tol,
+        )
+        new, report = inertial_step(
+            block,
+            self.preactivations[layer],
+            self.previous_preactivations[layer],
+            config.inertia,
+            self.preactivation_step,
+            config.monotone,
+        )
+        self.previous_preactivations[layer] = self.preactivations[layer]
+        self.preactivations[layer] = new
+        xp = self.xp
+        self._output_loss = float(
+            xp.sum(self.weights[:, 0] * config.loss.value(xp, new, self.targets))
+        )
+        self._coupling[layer] = float(
+            0.5 * config.rho * xp.sum(self.weights * (new - centre) ** 2)
+        )
+        self._newton_iterations = block.newton_iterations
+        self._record(report)
+
+    def _activation_block(self, layer: int, epsilon: float) -> ActivationBlock:
+        return ActivationBlock(
+            self.xp,
+            self.coefs[layer + 1],
+            self.intercepts[layer + 1],
+            self.preactivations[layer + 1],
+            self.config.activation(self.xp, self.preactivations[layer]),
+            epsilon,
+            self.weights,
+            self.config.rho,
+        )
+
+    def update_activation(self, layer: int) -> None:
+        """Take the projected triple-inertial step on ``A_l``, with backtracking."""
+        config = self.config
+        block = self._activation_block(layer, self.epsilon)
+        new, report = inertial_step(
+            block,
+            self.activations[layer],
+            self.previous_activations[layer],
+            config.inertia,
+            self.activation_steps[layer],
+            config.monotone,
+        )
+        self.previous_activations[layer] = self.activations[layer]
+        self.activations[layer] = new
+        self._record(report)
+
+    # -- schedule, sweep and measures ------------------------------------------
+
+    def tighten_epsilon(self) -> None:
+        """Move epsilon to ``max(epsilon_decay * epsilon, epsilon_min)``.
+
+        The auxiliary variables are not touched here. The next hidden ``Z_l``
+        step projects onto the box around the current ``A_l`` with the new,
+        smaller epsilon: where ``A_l`` had moved away from ``sigma(Z_l)``,
+        ``Z_l`` is pulled after it. This is how the hidden layers learn from
+        the layers above: at a fixed epsilon, ``sigma(Z_l^k)`` always lies in
+        that box and ``Z_l`` only follows ``A_{l-1} W_l + b_l``. Shrinking the
+        feasible set can raise F, so the monotone safeguard holds within an
+        iteration, and across iterations while epsilon stays fixed.
+        """
+        config = self.config
+        self.epsilon = max(self.epsilon * config.epsilon_decay, config.epsilon_min)
+
+    def iterate(self) -> None:
+        """Sweep every block once: ``W_l, b_l, Z_l, A_l`` for ``l = 1..L``."""
+        self._reports = []
+        last = self.n_layers - 1
+        for layer in range(self.n_layers):
+            weight_block = self.update_weights(layer)
+            product = weight_block.product(self.coefs[layer])
+            self.update_bias(layer, product)
+            centre = product + self.intercepts[layer]
+            if layer == last:
+                self.update_output(centre)
+            else:
+                self.update_preactivation(layer, centre)
+                self.update_activation(layer)
+
+    def objective(self) -> float:
+        """Return F at the current iterate, from the terms the sweep computed."""
+        xp = self.xp
+        regularisation = (
+            0.5 * self.config.alpha * sum(float(xp.sum(w**2)) for w in self.coefs)
+        )
+        return self._output_loss + sum(self._coupling) + regularisation
+
+    def forward_loss(self) -> float:
+        """Return the training loss of the real forward network, with the L2 term."""
+        xp = self.xp
+        output = forward(
+            xp, self.config.activation, self.coefs, self.intercepts, self.inputs
+        )
+        data = float(
+            xp.sum(
+                self.weights[:, 0] * self.config.loss.value(xp, output, self.targets)
+            )
+        )
+        regularisation = (
+            0.5 * self.config.alpha * sum(float(xp.sum(w**2)) for w in self.coefs)
+        )
+        return data + regularisation
+
+    def max_violation(self) -> float:
+        """Return ``max_l max |A_l - sigma(Z_l)|`` over the hidden layers."""
+        xp = self.xp
+        violation = 0.0
+        for z, a in zip(self.preactivations, self.activations, strict=True):
+            gap = xp.abs(a - self.config.activation(xp, z))
+            violation = max(violation, float(xp.max(gap)))
+        return violation
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Return this iteration's diagnostics (ALGORITHM.md section 4)."""
+        n = self.n_layers
+        return {
+            "epsilon": self.epsilon,
+            "max_violation": self.max_violation(),
+            "coupling_residual": [
+                math.sqrt(2.0 * c / self.config.rho) for c in self._coupling
+            ],
+            "weight_step_sizes": [s.tau for s in self.weight_steps],
+            "activation_step_sizes": [s.tau for s in self.activation_steps],
+            "backtracking_trials": sum(r.trials for r in self._reports),
+            "restarts": sum(r.restarted for r in self._reports),
+            "failed_steps": sum(r.failed for r in self._reports),
+            "newton_iterations": self._newton_iterations,
+            "n_blocks": 3 * n + (n - 1),
+        }
+
+    def parameters(self) -> tuple[list[Array], list[Array]]:
+        """Return copies of the current ``W_l`` and ``b_l``."""
+        return [w.copy() for w in self.coefs], [b.copy() for b in self.intercepts]
+
+    def is_finite(self) -> bool:
+        """Return whether every weight, bias and auxiliary variable is finite."""
+        xp = self.xp
+        arrays = self.coefs + self.intercepts + self.preactivations + self.activations
+        return all(bool(xp.all(xp.isfinite(a))) for a in arrays)
+
+    # -- loop ------------------------------------------------------------------
+
+    def solve(
+        self,
+        max_iter: int,
+        tol: float,
+        n_iter_no_change: int,
+        validation_score: Callable[[list[Array], list[Array]], float] | None = None,
+        verbose: bool = False,
+    ) -> SolveResult:
+        """Iterate until the stopping rule holds or ``max_iter`` is reached.
+
+        The stopping rule is MLPClassifier's: training stops when the
+        training loss (or, with ``validation_score``, the validation score)
+        has not improved by ``tol`` for ``n_iter_no_change`` consecutive
+        iterations. With a validation score, the parameters of the best
+        validation score are returned.
+
+        A non-finite iterate stops training: the last finite parameters are
+        returned and a :class:`~sklearn.exceptions.ConvergenceWarning` says so.
+        """
+        loss_curve: list[float] = []
+        objective_curve: list[float] = []
+        scores: list[float] = []
+        diagnostics: dict[str, list] = {}
+        self._best_loss = math.inf
+        self._best_score = -math.inf
+        self._no_improvement = 0
+        good_coefs, good_intercepts = self.parameters()
+        best_params = (good_coefs, good_intercepts)
+        n_iter = 0
+        for iteration in range(max_iter):
+            if iteration > 0:
+                self.tighten_epsilon()
+            self.iterate()
+            loss = self.forward_loss()
+            objective = self.objective()
+            if not (
+                math.isfinite(loss) and math.isfinite(objective) and self.is_finite()
+            ):
+                self.coefs, self.intercepts = good_coefs, good_intercepts
+                warnings.warn(
+                    f"TIAM produced a non-finite iterate at iteration {iteration + 1} "
+                    "and stopped; the model keeps the parameters of iteration "
+                    f"{iteration}. Standardise the features, or lower rho.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+                break
+            n_iter = iteration + 1
+            good_coefs, good_intercepts = self.parameters()
+            loss_curve.append(loss)
+            objective_curve.append(objective)
+            record = self.diagnostics()
+            for key, value in record.items():
+                diagnostics.setdefault(key, []).append(value)
+            score = None
+            if validation_score is not None:
+                score = validation_score(self.coefs, self.intercepts)
+                scores.append(score)
+                if score > self._best_score:
+                    best_params = (good_coefs, good_intercepts)
+            if verbose:
+                line = (
+                    f"Iteration {n_iter}, loss = {loss:.8f}, "
+                    f"objective = {objective:.8f}, epsilon = {self.epsilon:.3g}"
+                )
+                if score is not None:
+                    line += f", validation score = {score:.6f}"
+                print(line)
+            if self.check_convergence(loss, score, tol, n_iter_no_change):
+                if verbose:
+                    what = "Validation score" if score is not None else "Training loss"
+                    print(
+                        f"{what} did not improve more than tol={tol} for "
+                        f"{n_iter_no_change} consecutive iterations. Stopping."
+                    )
+                break
+        else:
+            warnings.warn(
+                f"TIAM: Maximum iterations ({max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        if validation_score is not None and scores:
+            coefs, intercepts = best_params
+        else:
+            coefs, intercepts = self.coefs, self.intercepts
+        return SolveResult(
+            coefs=[w.copy() for w in coefs],
+            intercepts=[b.copy() for b in intercepts],
+            n_iter=n_iter,
+            loss_curve=loss_curve,
+            objective_curve=objective_curve,
+            validation_scores=scores if validation_score is not None else None,
+            best_loss=None if validation_score is not None else self._best_loss,
+            best_validation_score=self._best_score
+            if validation_score is not None
+            else None,
+            diagnostics=diagnostics,
+        )
+
+    def check_convergence(
+        self, loss: float, score: float | None, tol: float, n_iter_no_change: int
+    ) -> bool:
+        """Update the no-improvement count; return True when training should stop.
+
+        Iterations count only once epsilon has reached ``epsilon_min``: while
+        epsilon shrinks, the relaxed network is still moving towards the real
+        one and its forward loss need not improve.
+        """
+        if self.epsilon > self.config.epsilon_min:
+            return False
+        if score is not None:
+            improved = score >= self._best_score + tol
+            self._best_score = max(self._best_score, score)
+        else:
+            improved = loss <= self._best_loss - tol
+            self._best_loss = min(self._best_loss, loss)
+        self._no_improvement = 0 if improved else self._no_improvement + 1
+        return self._no_improvement > n_iter_no_change
+
+
+def forward(
+    xp: Any,
+    activation: Activation,
+    coefs: list[Array],
+    intercepts: list[Array],
+    inputs: Array,
+) -> Array:
+    """Return the network output ``sigma(... sigma(X W_1 + b_1) ...) W_L + b_L``.
+
+    The real network, with no auxiliary variables: what prediction uses.
+    """
+    hidden = inputs
+    last = len(coefs) - 1
+    for layer, (w, b) in enumerate(zip(coefs, intercepts, strict=True)):
+        hidden = hidden @ w + b
+        if layer < last:
+            hidden = activation(xp, hidden)
+    return hidden

@@ -1,0 +1,151 @@
+"""Tests of the activations and their interval preimages."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sktiam._activations import ACTIVATIONS, NON_MONOTONE_ACTIVATIONS, Activation
+
+# The range (inf sigma, sup sigma) of each activation, written out here
+# independently of the module under test.
+RANGES = {
+    "relu": (0.0, np.inf),
+    "leaky_relu": (-np.inf, np.inf),
+    "elu": (-1.0, np.inf),
+    "softplus": (0.0, np.inf),
+    "tanh": (-1.0, 1.0),
+    "logistic": (0.0, 1.0),
+    "identity": (-np.inf, np.inf),
+}
+
+REFERENCE = {
+    "relu": lambda z: np.maximum(z, 0.0),
+    "leaky_relu": lambda z: np.where(z >= 0, z, 0.1 * z),
+    "elu": lambda z: np.where(z > 0, z, np.expm1(np.minimum(z, 0.0))),
+    "softplus": lambda z: np.logaddexp(0.0, z),
+    "tanh": np.tanh,
+    "logistic": lambda z: 1.0 / (1.0 + np.exp(-np.clip(z, -700, 700))),
+    "identity": lambda z: z,
+}
+
+
+def _interval(name, centre, half_width):
+    lo, hi = centre - half_width, centre + half_width
+    return np.array([lo]), np.array([hi])
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activation_matches_reference(name):
+    z = np.linspace(-30, 30, 1001)
+    sigma = Activation(name, negative_slope=0.1)
+    np.testing.assert_allclose(
+        sigma(np, z), REFERENCE[name](z), rtol=1e-12, atol=1e-300
+    )
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activation_is_monotone(name):
+    z = np.linspace(-50, 50, 20001)
+    values = Activation(name, negative_slope=0.1)(np, z)
+    assert np.all(np.diff(values) >= 0)
+
+
+# Interval centres drawn over and beyond each range, including the saturated
+# ends of tanh and logistic (centres within 1e-12 of +-1, 0 and 1).
+centres = st.one_of(
+    st.floats(-20, 20),
+    st.sampled_from([-1.0, 0.0, 1.0]).flatmap(
+        lambda edge: st.floats(-1e-12, 1e-12).map(lambda d: edge + d)
+    ),
+)
+half_widths = st.one_of(st.floats(1e-12, 1e-6), st.floats(1e-6, 5.0))
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@settings(max_examples=300, deadline=None)
+@given(centre=centres, half_width=half_widths)
+def test_preimage_maps_back_into_interval(name, centre, half_width):
+    """Every z of the box has sigma(z) in [lo, hi] (up to rounding of sigma)."""
+    inf_sigma, sup_sigma = RANGES[name]
+    lo, hi = _interval(name, centre, half_width)
+    if hi[0] <= inf_sigma or lo[0] >= sup_sigma:
+        return  # the interval misses the range: no preimage to speak of
+    sigma = Activation(name, negative_slope=0.1)
+    z_lo, z_hi = sigma.preimage(np, lo, hi)
+    assert z_lo[0] <= z_hi[0]
+    # Sample the box; an infinite side is sampled 60 units deep.
+    if np.isfinite(z_lo[0]) and np.isfinite(z_hi[0]):
+        z = np.linspace(z_lo[0], z_hi[0], 101)
+    elif np.isfinite(z_lo[0]):
+        z = np.linspace(z_lo[0], z_lo[0] + 60.0, 101)
+    elif np.isfinite(z_hi[0]):
+        z = np.linspace(z_hi[0] - 60.0, z_hi[0], 101)
+    else:
+        z = np.linspace(-60.0, 60.0, 101)
+    values = REFERENCE[name](z)
+    tolerance = 8 * np.finfo(float).eps * (1.0 + np.abs(values))
+    assert np.all(values >= lo[0] - tolerance)
+    assert np.all(values <= hi[0] + tolerance)
+    # Infinite edges only where the interval reaches past the range.
+    if np.isneginf(z_lo[0]):
+        assert lo[0] <= inf_sigma
+    if np.isposinf(z_hi[0]):
+        assert hi[0] >= sup_sigma
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@settings(max_examples=200, deadline=None)
+@given(centre=st.floats(-3, 3), half_width=st.floats(1e-3, 2.0))
+def test_preimage_is_the_whole_preimage(name, centre, half_width):
+    """Brute force: every grid point whose output lies in [lo, hi] is in the box."""
+    lo, hi = _interval(name, centre, half_width)
+    sigma = Activation(name, negative_slope=0.1)
+    z_lo, z_hi = sigma.preimage(np, lo, hi)
+    z = np.linspace(-40, 40, 40001)
+    values = REFERENCE[name](z)
+    margin = 1e-9 * (1.0 + np.abs(values))
+    inside = (values >= lo[0] + margin) & (values <= hi[0] - margin)
+    assert np.all(z[inside] >= z_lo[0] - 1e-9)
+    assert np.all(z[inside] <= z_hi[0] + 1e-9)
+
+
+@pytest.mark.parametrize(
+    "name, lo, hi",
+    [
+        ("tanh", [1 - 1e-15, -1 + 1e-15], [1 - 1e-16, -1 + 2e-15]),
+        ("logistic", [1 - 1e-15, 1e-300], [1 - 1e-16, 2e-300]),
+    ],
+)
+def test_saturated_preimage_is_finite_and_ordered(name, lo, hi):
+    """Intervals deep in a saturated end still give finite, ordered edges."""
+    lo, hi = np.array(lo), np.array(hi)
+    z_lo, z_hi = Activation(name).preimage(np, lo, hi)
+    assert np.all(np.isfinite(z_lo)) and np.all(np.isfinite(z_hi))
+    assert np.all(z_lo <= z_hi)
+    assert np.all(np.abs(z_lo) > 15)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_preimage_keeps_float32(name):
+    lo = np.array([0.1, 0.5], dtype=np.float32)
+    z_lo, z_hi = Activation(name, 0.1).preimage(np, lo, lo + np.float32(0.2))
+    assert z_lo.dtype == np.float32 and z_hi.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", NON_MONOTONE_ACTIVATIONS)
+def test_non_monotone_activation_is_rejected(name):
+    with pytest.raises(ValueError, match="not monotone"):
+        Activation(name)
+
+
+def test_unknown_activation_is_rejected():
+    with pytest.raises(ValueError, match="Unknown activation 'cube'"):
+        Activation("cube")
+
+
+def test_leaky_relu_with_zero_slope_is_relu():
+    z = np.linspace(-2, 2, 9)
+    np.testing.assert_array_equal(
+        Activation("leaky_relu", 0.0)(np, z), np.maximum(z, 0)
+    )

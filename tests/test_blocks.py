@@ -1,0 +1,246 @@
+"""Tests of the block subproblems and the triple-inertial step."""
+
+import numpy as np
+import pytest
+from scipy import sparse
+from scipy.optimize import minimize
+
+from sktiam._activations import Activation
+from sktiam._blocks import (
+    ActivationBlock,
+    BiasBlock,
+    HiddenPreactivationBlock,
+    StepSize,
+    WeightBlock,
+    inertial_step,
+)
+
+N, D_IN, D_OUT = 9, 4, 3
+
+
+def _weights(rng, n=N):
+    w = rng.uniform(0.2, 3.0, n)
+    return (w / w.sum())[:, None]
+
+
+def _weight_block(rng, alpha=0.1, inputs=None):
+    inputs = rng.randn(N, D_IN) if inputs is None else inputs
+    return WeightBlock(
+        np, inputs, rng.randn(N, D_OUT), rng.randn(D_OUT), _weights(rng), 0.7, alpha
+    )
+
+
+def _activation_block(rng, epsilon=0.3):
+    return ActivationBlock(
+        np,
+        rng.randn(D_IN, D_OUT),
+        rng.randn(D_OUT),
+        rng.randn(N, D_OUT),
+        np.maximum(rng.randn(N, D_IN), 0),
+        epsilon,
+        _weights(rng),
+        0.7,
+    )
+
+
+def _explicit_weight_objective(block, w):
+    """f(W) = (rho/2) sum_i s_i ||Z_i - A_i W - b||^2 + (alpha/2) ||W||^2, in full."""
+    inputs = block.inputs.toarray() if sparse.issparse(block.inputs) else block.inputs
+    residual = block.target - inputs @ w - block.bias
+    return 0.5 * block.rho * np.sum(
+        block.weights * residual**2
+    ) + 0.5 * block.alpha * np.sum(w**2)
+
+
+def _finite_difference_gradient(function, u, h=1e-6):
+    gradient = np.zeros_like(u)
+    for index in np.ndindex(u.shape):
+        step = np.zeros_like(u)
+        step[index] = h
+        gradient[index] = (function(u + step) - function(u - step)) / (2 * h)
+    return gradient
+
+
+def test_weight_block_value_and_gradient_match_finite_differences():
+    rng = np.random.RandomState(0)
+    block = _weight_block(rng)
+    w = rng.randn(D_IN, D_OUT)
+    value, gradient = block.value_and_gradient(w)
+    assert value == pytest.approx(_explicit_weight_objective(block, w))
+    expected = _finite_difference_gradient(
+        lambda u: _explicit_weight_objective(block, u), w
+    )
+    np.testing.assert_allclose(gradient, expected, rtol=1e-6, atol=1e-8)
+
+
+def test_weight_block_with_sparse_inputs_equals_dense():
+    rng = np.random.RandomState(1)
+    dense = rng.randn(N, D_IN) * (rng.rand(N, D_IN) < 0.4)
+    block_sparse = _weight_block(
+        np.random.RandomState(2), inputs=sparse.csr_matrix(dense)
+    )
+    block_dense = _weight_block(np.random.RandomState(2), inputs=dense)
+    w = rng.randn(D_IN, D_OUT)
+    value_s, gradient_s = block_sparse.value_and_gradient(w)
+    value_d, gradient_d = block_dense.value_and_gradient(w)
+    assert value_s == pytest.approx(value_d, rel=1e-12)
+    np.testing.assert_allclose(gradient_s, gradient_d, rtol=1e-12)
+    assert block_sparse.lipschitz_lower_bound() == pytest.approx(
+        block_dense.lipschitz_lower_bound()
+    )
+
+
+def test_activation_block_gradient_is_taken_in_the_sample_metric():
+    """The reported gradient G satisfies s_i G_i = d f / d A_i (finite differences)."""
+    rng = np.random.RandomState(3)
+    block = _activation_block(rng)
+    a = rng.randn(N, D_IN)
+
+    def explicit(u):
+        residual = block.next_target - u @ block.next_weights - block.next_bias
+        return 0.5 * block.rho * np.sum(block.metric * residual**2)
+
+    value, gradient = block.value_and_gradient(a)
+    assert value == pytest.approx(explicit(a))
+    expected = _finite_difference_gradient(explicit, a)
+    np.testing.assert_allclose(block.metric * gradient, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_lipschitz_lower_bounds_do_not_exceed_the_true_constants():
+    rng = np.random.RandomState(4)
+    weight_block = _weight_block(rng)
+    hessian = weight_block.rho * weight_block.inputs.T @ (
+        weight_block.weights * weight_block.inputs
+    ) + weight_block.alpha * np.eye(D_IN)
+    assert (
+        weight_block.lipschitz_lower_bound()
+        <= np.linalg.eigvalsh(hessian).max() + 1e-12
+    )
+    activation_block = _activation_block(rng)
+    w = activation_block.next_weights
+    true = activation_block.rho * np.linalg.eigvalsh(w @ w.T).max()
+    assert activation_block.lipschitz_lower_bound() <= true + 1e-12
+
+
+@pytest.mark.parametrize("inertia", [(0.0, 0.0, 0.0), (0.4, 0.2, 0.0), (0.3, 0.6, 0.2)])
+@pytest.mark.parametrize("kind", ["weights", "activations"])
+def test_every_accepted_tau_satisfies_the_backtracking_inequality(kind, inertia):
+    rng = np.random.RandomState(5)
+    for _ in range(20):
+        block = _weight_block(rng) if kind == "weights" else _activation_block(rng)
+        shape = (D_IN, D_OUT) if kind == "weights" else (N, D_IN)
+        current = block.project(rng.randn(*shape))
+        previous = block.project(current + 0.3 * rng.randn(*shape))
+        step = StepSize(tau=10.0 ** rng.uniform(-3, 2))
+        p1, p2, _ = inertia
+        centre = current + p1 * (current - previous)
+        point = current + p2 * (current - previous)
+        plus, _, trials = block.prox_linear(centre, point, step)
+        assert plus is not None and trials >= 1
+        tau = step.tau
+        # Recompute every term independently, in the block's metric.
+        metric = np.ones((shape[0], 1)) if block.metric is None else block.metric
+        value_point, gradient = block.value_and_gradient(point)
+        difference = plus - point
+        bound = (
+            value_point
+            + np.sum(metric * gradient * difference)
+            + 0.5 * tau * np.sum(metric * difference**2)
+        )
+        assert block.value(plus) <= bound + 1e-12 * abs(bound)
+        # And u+ is the projected step for that tau.
+        np.testing.assert_allclose(plus, block.project(centre - gradient / tau))
+
+
+def test_hidden_z_step_is_the_exact_constrained_minimiser():
+    """The clip equals scipy's solution of the same box-constrained quadratic."""
+    rng = np.random.RandomState(6)
+    for name in ["relu", "leaky_relu", "tanh", "logistic", "softplus", "elu"]:
+        activation = Activation(name, 0.1)
+        z_current = rng.randn(N, D_OUT)
+        a = activation(np, z_current) + rng.uniform(-0.2, 0.2, (N, D_OUT))
+        centre = 2.0 * rng.randn(N, D_OUT)
+        weights = _weights(rng)
+        block = HiddenPreactivationBlock(np, centre, a, activation, 0.2, weights, 0.9)
+        z_current = block.project(z_current)
+        new, report = inertial_step(
+            block,
+            z_current,
+            z_current,
+            (0.0, 0.0, 0.0),
+            StepSize(0.9, adaptive=False),
+            False,
+        )
+        lower = np.where(np.isfinite(block.lower), block.lower, None)
+        upper = np.where(np.isfinite(block.upper), block.upper, None)
+
+        def objective(z, weights=weights, centre=centre):
+            return 0.5 * 0.9 * np.sum(weights * (z.reshape(N, D_OUT) - centre) ** 2)
+
+        result = minimize(
+            objective,
+            np.clip(z_current, block.lower, block.upper).ravel(),
+            method="L-BFGS-B",
+            bounds=list(zip(lower.ravel(), upper.ravel(), strict=True)),
+            options={"ftol": 1e-15, "gtol": 1e-12},
+        )
+        np.testing.assert_allclose(new, result.x.reshape(N, D_OUT), atol=1e-6)
+        assert objective(new) <= result.fun + 1e-12
+        # Feasibility: sigma(Z) lies within epsilon of A.
+        assert np.all(np.abs(activation(np, new) - a) <= 0.2 + 1e-9)
+
+
+def test_bias_step_with_equal_first_and_second_inertia_is_the_exact_minimiser():
+    rng = np.random.RandomState(7)
+    product, target, weights = rng.randn(N, D_OUT), rng.randn(N, D_OUT), _weights(rng)
+    block = BiasBlock(np, product, target, weights, 0.8)
+    current, previous = rng.randn(D_OUT), rng.randn(D_OUT)
+    new, _ = inertial_step(
+        block, current, previous, (0.4, 0.4, 0.0), StepSize(0.8, adaptive=False), False
+    )
+    np.testing.assert_allclose(new, np.sum(weights * (target - product), axis=0))
+
+
+@pytest.mark.parametrize("kind", ["weights", "activations"])
+def test_monotone_safeguard_never_raises_the_block_objective(kind):
+    rng = np.random.RandomState(8)
+    restarted = 0
+    for _ in range(30):
+        block = _weight_block(rng) if kind == "weights" else _activation_block(rng)
+        shape = (D_IN, D_OUT) if kind == "weights" else (N, D_IN)
+        current = block.project(rng.randn(*shape))
+        # A large, misleading momentum makes the inertial step overshoot.
+        previous = current + 3.0 * rng.randn(*shape)
+        new, report = inertial_step(
+            block, current, previous, (0.9, 0.9, 0.9), StepSize(1.0), True
+        )
+        assert block.value(new) <= block.value(current)
+        np.testing.assert_array_equal(block.project(new), new)
+        restarted += report.restarted
+    assert restarted > 0  # the safeguard was exercised
+
+
+def test_weighted_rows_move_like_repeated_rows():
+    """A sample of weight 2 takes the same step as two copies of it."""
+    rng = np.random.RandomState(9)
+    a = np.maximum(rng.randn(4, D_IN), 0)
+    z_next, w_next, b_next = (
+        rng.randn(4, D_OUT),
+        rng.randn(D_IN, D_OUT),
+        rng.randn(D_OUT),
+    )
+    counts = np.array([1, 2, 1, 3])
+    weighted = counts[:, None] / counts.sum()
+    repeated = np.repeat(np.arange(4), counts)
+    uniform = np.full((len(repeated), 1), 1 / len(repeated))
+    a_weighted = ActivationBlock(np, w_next, b_next, z_next, a, 0.5, weighted, 0.6)
+    a_repeated = ActivationBlock(
+        np, w_next, b_next, z_next[repeated], a[repeated], 0.5, uniform, 0.6
+    )
+    step_w, step_r = StepSize(1.0), StepSize(1.0)
+    new_w, _ = inertial_step(a_weighted, a, a, (0, 0, 0), step_w, False)
+    new_r, _ = inertial_step(
+        a_repeated, a[repeated], a[repeated], (0, 0, 0), step_r, False
+    )
+    np.testing.assert_allclose(new_w[repeated], new_r, rtol=1e-12)
+    assert step_w.tau == step_r.tau

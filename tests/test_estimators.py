@@ -1,0 +1,303 @@
+"""Tests of the scikit-learn surface: targets, inputs, attributes and composition."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.datasets import make_blobs, make_multilabel_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from sktiam import TIAMClassifier, TIAMRegressor
+
+SMALL = dict(hidden_layer_sizes=(12, 8), max_iter=40, random_state=0)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _blobs(n=120, centers=3, seed=0):
+    X, y = make_blobs(n_samples=n, centers=centers, n_features=4, random_state=seed)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("labels", [[0, 1], [-1, 1], ["no", "yes"]])
+def test_binary_labels_of_any_type(labels):
+    X, y = _blobs(centers=2)
+    y_named = np.array(labels)[y]
+    model = TIAMClassifier(**SMALL).fit(X, y_named)
+    assert list(model.classes_) == sorted(labels)
+    assert model.out_activation_ == "logistic" and model.n_outputs_ == 1
+    assert set(model.predict(X)) <= set(labels)
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.exp(model.predict_log_proba(X)), proba, rtol=1e-12)
+
+
+def test_multiclass_string_labels():
+    X, y = _blobs(centers=4)
+    names = np.array(["ant", "bee", "cat", "dog"])[y]
+    model = TIAMClassifier(**SMALL).fit(X, names)
+    assert model.out_activation_ == "softmax" and model.n_outputs_ == 4
+    assert model.score(X, names) > 0.9
+    np.testing.assert_allclose(model.predict_proba(X).sum(axis=1), 1.0)
+    np.testing.assert_allclose(
+        np.exp(model.predict_log_proba(X)), model.predict_proba(X), rtol=1e-12
+    )
+
+
+def test_multilabel_indicator_targets():
+    X, Y = make_multilabel_classification(n_samples=150, n_classes=4, random_state=0)
+    model = TIAMClassifier(**SMALL).fit(X, Y)
+    assert model.out_activation_ == "logistic" and model.n_outputs_ == 4
+    predicted = model.predict(X)
+    assert predicted.shape == Y.shape and set(np.unique(predicted)) <= {0, 1}
+    proba = model.predict_proba(X)
+    assert proba.shape == Y.shape and np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_array_equal(predicted, (proba > 0.5).astype(int))
+
+
+def test_multiclass_multioutput_is_rejected():
+    X, y = _blobs()
+    Y = np.column_stack([y, (y + 1) % 3])
+    with pytest.raises(ValueError, match="multiclass-multioutput"):
+        TIAMClassifier(**SMALL).fit(X, Y)
+
+
+@pytest.mark.parametrize("n_targets", [1, 3])
+def test_regressor_one_or_several_outputs(n_targets):
+    X, y = make_regression(
+        n_samples=150, n_features=5, n_targets=n_targets, random_state=0
+    )
+    y = y / y.std(axis=0)
+    model = TIAMRegressor(**SMALL).fit(X, y)
+    assert model.predict(X).shape == y.shape
+    assert model.n_outputs_ == n_targets and model.out_activation_ == "identity"
+    assert model.score(X, y) > 0.8
+
+
+def test_float32_stays_float32():
+    X, y = _blobs()
+    X32 = X.astype(np.float32)
+    model = TIAMClassifier(**SMALL).fit(X32, y)
+    assert all(c.dtype == np.float32 for c in model.coefs_ + model.intercepts_)
+    assert model.predict_proba(X32).dtype == np.float32
+    regressor = TIAMRegressor(**SMALL).fit(X32, X32[:, 0] ** 2)
+    assert regressor.predict(X32).dtype == np.float32
+    # The float32 fit learns the same thing as the float64 one.
+    model64 = TIAMClassifier(**SMALL).fit(X, y)
+    np.testing.assert_allclose(model.coefs_[0], model64.coefs_[0], atol=1e-3)
+
+
+def _guarded(container):
+    """A sparse class whose instances refuse to become dense."""
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("sparse input was densified")
+
+    return type(
+        f"Guarded{container.__name__}",
+        (container,),
+        {"toarray": refuse, "todense": refuse, "__array__": refuse},
+    )
+
+
+@pytest.mark.parametrize(
+    "container", [sparse.csr_matrix, sparse.csc_matrix, sparse.csr_array]
+)
+def test_sparse_input_is_never_densified(container):
+    rng = np.random.RandomState(0)
+    dense = rng.randn(100, 20) * (rng.rand(100, 20) < 0.2)
+    y = (dense[:, 0] + dense[:, 1] > 0).astype(int)
+    expected = TIAMClassifier(**SMALL).fit(dense, y)
+    X = _guarded(container)(dense)
+    with pytest.raises(AssertionError, match="densified"):
+        np.asarray(X.toarray())  # the guard works
+    model = TIAMClassifier(**SMALL).fit(X, y)
+    for got, want in zip(model.coefs_, expected.coefs_, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-8, atol=1e-10)
+    np.testing.assert_array_equal(model.predict(X), expected.predict(dense))
+
+
+def test_pandas_dataframe_sets_feature_names():
+    X, y = _blobs()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = TIAMClassifier(**SMALL).fit(frame, pd.Series(y))
+    np.testing.assert_array_equal(model.feature_names_in_, ["a", "b", "c", "d"])
+    np.testing.assert_array_equal(model.predict(frame), model.predict(X))
+
+
+def test_fitted_attributes():
+    X, y = _blobs()
+    model = TIAMClassifier(**SMALL).fit(X, y)
+    assert model.n_layers_ == 4 and model.n_features_in_ == 4
+    assert [c.shape for c in model.coefs_] == [(4, 12), (12, 8), (8, 3)]
+    assert [b.shape for b in model.intercepts_] == [(12,), (8,), (3,)]
+    assert len(model.loss_curve_) == len(model.objective_curve_) == model.n_iter_
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+    for key in ["max_violation", "coupling_residual", "weight_step_sizes", "epsilon"]:
+        assert len(model.diagnostics_[key]) == model.n_iter_
+    assert len(model.diagnostics_["coupling_residual"][0]) == 3
+
+
+def test_model_holds_no_per_sample_state_and_pickles_small():
+    sizes = []
+    for n in (200, 20_000):
+        X, y = _blobs(n=n)
+        model = TIAMClassifier(
+            hidden_layer_sizes=(12, 8), max_iter=3, tol=0.0, random_state=0
+        )
+        model.fit(X, y)
+        assert not any(
+            isinstance(v, np.ndarray) and v.shape[:1] == (n,)
+            for v in vars(model).values()
+        )
+        sizes.append(len(pickle.dumps(model)))
+    assert sizes[0] == sizes[1]
+
+
+def test_pickle_round_trip_predicts_identically():
+    X, y = _blobs()
+    model = TIAMClassifier(**SMALL).fit(X, y)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+
+
+def test_clone_of_fitted_model_is_unfitted_with_equal_params():
+    X, y = _blobs()
+    model = TIAMClassifier(rho=0.5, center_inertia=0.2, **SMALL).fit(X, y)
+    copy = clone(model)
+    assert copy.get_params() == model.get_params()
+    assert not hasattr(copy, "coefs_")
+
+
+def test_pipeline_and_grid_search_over_rho_and_inertia():
+    X, y = _blobs(n=90)
+    pipeline = make_pipeline(
+        StandardScaler(),
+        TIAMClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0),
+    )
+    grid = GridSearchCV(
+        pipeline,
+        {
+            "tiamclassifier__rho": [0.1, 1.0],
+            "tiamclassifier__gradient_inertia": [0.0, 0.5],
+        },
+        cv=3,
+    )
+    grid.fit(X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert grid.best_params_["tiamclassifier__rho"] in (0.1, 1.0)
+    assert grid.score(X, y) > 0.9
+
+
+def test_verbose_prints_one_line_per_iteration(capsys):
+    X, y = _blobs()
+    model = TIAMClassifier(
+        hidden_layer_sizes=(6,), max_iter=5, tol=0.0, verbose=True, random_state=0
+    )
+    model.fit(X, y)
+    lines = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("Iteration")
+    ]
+    assert len(lines) == 5
+    assert (
+        "loss = " in lines[0]
+        and "objective = " in lines[0]
+        and "epsilon = " in lines[0]
+    )
+
+
+def test_convergence_warning_when_max_iter_is_reached():
+    X, y = _blobs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning, match="Maximum iterations \\(3\\)"):
+            TIAMClassifier(hidden_layer_sizes=(6,), max_iter=3, random_state=0).fit(
+                X, y
+            )
+
+
+def test_early_stopping_keeps_the_best_validation_parameters():
+    X, y = _blobs(n=300)
+    model = TIAMClassifier(
+        hidden_layer_sizes=(10,),
+        early_stopping=True,
+        validation_fraction=0.2,
+        max_iter=60,
+        random_state=0,
+    ).fit(X, y)
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    assert model.best_loss_ is None
+    # Rebuild the same held-out split and score the returned model on it.
+    _, X_val, _, y_val = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=np.random.RandomState(0)
+    )
+    assert model.score(X_val, y_val) == pytest.approx(model.best_validation_score_)
+
+
+def test_warm_start_continues_and_rejects_a_changed_network():
+    X, y = _blobs()
+    model = TIAMClassifier(
+        hidden_layer_sizes=(6,), max_iter=5, tol=0.0, warm_start=True, random_state=0
+    )
+    model.fit(X, y)
+    first = [c.copy() for c in model.coefs_]
+    model.fit(X, y)
+    assert not np.allclose(first[-1], model.coefs_[-1])
+    model.set_params(hidden_layer_sizes=(7,))
+    with pytest.raises(
+        ValueError, match="warm_start=True needs the network of the previous fit"
+    ):
+        model.fit(X, y)
+    model.set_params(hidden_layer_sizes=(6,))
+    with pytest.raises(ValueError, match="classes of the previous fit"):
+        model.fit(X, np.where(y == 2, 3, y))
+
+
+@pytest.mark.parametrize(
+    "params, error, message",
+    [
+        ({"activation": "gelu"}, ValueError, "not monotone"),
+        ({"activation": "cube"}, InvalidParameterError, "activation"),
+        ({"rho": 0.0}, InvalidParameterError, "rho"),
+        ({"center_inertia": 1.0}, InvalidParameterError, "center_inertia"),
+        (
+            {"epsilon": 0.1, "epsilon_min": 0.5},
+            ValueError,
+            "epsilon_min=0.5 must not exceed",
+        ),
+        ({"hidden_layer_sizes": (10, 0)}, ValueError, "positive integers"),
+    ],
+)
+def test_invalid_parameters_are_named(params, error, message):
+    X, y = _blobs()
+    with pytest.raises(error, match=message):
+        TIAMClassifier(**{**SMALL, **params}).fit(X, y)
+
+
+def test_sample_weight_counts_as_repeated_samples():
+    X, y = _blobs(n=60)
+    weights = np.random.RandomState(0).randint(0, 3, len(y))
+    weighted = TIAMClassifier(**SMALL).fit(X, y, sample_weight=weights)
+    repeated = TIAMClassifier(**SMALL).fit(
+        np.repeat(X, weights, axis=0), np.repeat(y, weights)
+    )
+    np.testing.assert_allclose(
+        weighted.predict_proba(X), repeated.predict_proba(X), rtol=1e-7
+    )
