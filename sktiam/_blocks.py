@@ -112,6 +112,13 @@ class _Block:
 
             f(u+) <= f(point) + <grad f(point), u+ - point> + (tau/2) ||u+ - point||^2
 
+        The blocks that backtrack have a quadratic ``f``, so with
+        ``d = u+ - point`` the test is evaluated in the equivalent form
+        ``curvature(d) <= (tau/2) ||d||^2``, where
+        ``curvature(d) = f(point + d) - f(point) - <grad f(point), d>`` is
+        computed without cancellation. The difference of two nearly equal
+        objective values would let rounding decide between two trials.
+
         Returns ``(u+, f(u+), trials)``, or ``(None, None, trials)`` when no
         trial is accepted. For a fixed step ``f(u+)`` is not evaluated and is
         returned as None.
@@ -119,25 +126,31 @@ class _Block:
         value_at_point, gradient = self.value_and_gradient(point)
         if not step.adaptive:
             return self.project(centre - gradient / step.tau), None, 1
-        if self.inner(gradient, gradient) == 0.0:
-            # Stationary: any tau is accepted, so keep the last one.
-            return self.project(centre), value_at_point if centre is point else None, 0
         tau = max(step.tau * step.shrink, self.lipschitz_lower_bound())
-        slack = 8.0 * float(self.xp.finfo(gradient.dtype).eps) * abs(value_at_point)
+        if self.inner(gradient, gradient) == 0.0:
+            # Stationary: the first trial is accepted whatever tau is.
+            step.tau = tau
+            return self.project(centre), value_at_point if centre is point else None, 0
+        # Equality is accepted whatever the rounding: a step that moves a
+        # single column makes the curvature equal to the lower bound exactly.
+        tie = 1.0 + 64.0 * float(self.xp.finfo(gradient.dtype).eps)
         for trial in range(1, step.max_trials + 1):
             candidate = self.project(centre - gradient / tau)
             difference = candidate - point
-            candidate_value = self.value(candidate)
-            bound = (
-                value_at_point
-                + self.inner(gradient, difference)
-                + 0.5 * tau * self.inner(difference, difference)
-            )
-            if candidate_value <= bound + slack:
+            curvature = self.curvature(point, candidate, difference)
+            if curvature <= 0.5 * tau * self.inner(difference, difference) * tie:
                 step.tau = tau
-                return candidate, candidate_value, trial
+                value = value_at_point + self.inner(gradient, difference) + curvature
+                return candidate, value, trial
             tau *= step.grow
         return None, None, step.max_trials
+
+    def curvature(self, point: Array, candidate: Array, difference: Array) -> float:
+        """Return ``f(candidate) - f(point) - <grad f(point), candidate - point>``.
+
+        Only the blocks that backtrack need it; their ``f`` is quadratic.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not backtrack")
 
 
 class WeightBlock(_Block):
@@ -169,18 +182,33 @@ class WeightBlock(_Block):
         self.weights = weights
         self.rho = rho
         self.alpha = alpha
-        self._memo: tuple[Array, Array] | None = None
+        self._products: list[tuple[Array, Array]] = []
 
     def product(self, u: Array) -> Array:
-        """Return ``A u``, reusing the last product when ``u`` is the same array."""
-        if self._memo is not None and self._memo[0] is u:
-            return self._memo[1]
+        """Return ``A u``, reusing a recent product when ``u`` is the same array."""
+        for known, product in self._products:
+            if known is u:
+                return product
         product = self.inputs @ u
-        self._memo = (u, product)
+        self._products = [(u, product), *self._products[:2]]
         return product
 
+    def curvature(self, point: Array, candidate: Array, difference: Array) -> float:
+        """Return ``(rho/2) sum_i s_i ||A_i d||^2 + (alpha/2) ||d||^2``.
+
+        ``A candidate`` is not formed as ``A point + A d``: its rounding would
+        differ from that of ``A candidate``, and the coupling residuals that
+        are exactly zero would stop being so.
+        """
+        xp = self.xp
+        change = self.inputs @ difference
+        return float(
+            0.5 * self.rho * xp.sum(self.weights * change**2)
+            + 0.5 * self.alpha * xp.sum(difference**2)
+        )
+
     def _residual(self, u: Array) -> Array:
-        return self.product(u) + self.bias - self.target
+        return _snap(self.xp, self.product(u) + self.bias - self.target, self.target)
 
     def lipschitz_lower_bound(self) -> float:
         """Return ``rho max_j (A^T S A)_jj + alpha``, at most the true constant."""
@@ -356,7 +384,13 @@ class ActivationBlock(_Block):
         self.rho = rho
 
     def _residual(self, u: Array) -> Array:
-        return u @ self.next_weights + self.next_bias - self.next_target
+        residual = u @ self.next_weights + self.next_bias - self.next_target
+        return _snap(self.xp, residual, self.next_target)
+
+    def curvature(self, point: Array, candidate: Array, difference: Array) -> float:
+        """Return ``(rho/2) sum_i s_i ||d_i W'||^2``."""
+        change = difference @ self.next_weights
+        return float(0.5 * self.rho * self.xp.sum(self.metric * change**2))
 
     def lipschitz_lower_bound(self) -> float:
         """Return ``rho max_j ||W'_j||^2``, at most ``rho lambda_max(W' W'^T)``."""
@@ -373,6 +407,20 @@ class ActivationBlock(_Block):
 
     def project(self, u: Array) -> Array:
         return self.xp.clip(u, self.lower, self.upper)
+
+
+def _snap(xp: Any, residual: Array, target: Array) -> Array:
+    """Set to zero the entries of a coupling residual that are below rounding.
+
+    A residual ``Z - A W - b`` that is zero in exact arithmetic comes out of
+    the computation as rounding noise, whose size depends on the order of the
+    sums. A step along that noise would be a step in a random direction; the
+    entries below ``16 eps max|Z|`` are taken as the zeros they are.
+    """
+    if residual.size == 0:
+        return residual
+    noise = 16.0 * float(xp.finfo(residual.dtype).eps) * float(xp.max(xp.abs(target)))
+    return xp.where(xp.abs(residual) <= noise, 0.0, residual)
 
 
 def _is_feasible(block: _Block, u: Array) -> bool:

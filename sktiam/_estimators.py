@@ -169,8 +169,7 @@ class BaseTIAM(BaseEstimator, ABC):
         keep = sample_weight > 0
         if not np.all(keep):
             X, targets, sample_weight = X[keep], targets[keep], sample_weight[keep]
-        if target_type != "continuous":
-            self._check_enough_classes(targets)
+        self._check_weighted_targets(targets)
 
         random_state = check_random_state(self.random_state)
         validation = None
@@ -243,11 +242,10 @@ class BaseTIAM(BaseEstimator, ABC):
         self.n_layers_ = len(layer_units)
         self.n_outputs_ = n_outputs
         self.out_activation_ = loss.out_activation
-        self._hidden_layer_sizes_fitted = tuple(hidden_sizes)
         return self
 
-    def _check_enough_classes(self, targets: np.ndarray) -> None:
-        """Reject targets that, after removing zero weights, hold a single class."""
+    def _check_weighted_targets(self, targets: np.ndarray) -> None:
+        """Check the targets left after dropping zero weights; regression needs none."""
 
     def _split_validation(self, X, targets, sample_weight, target_type, random_state):
         n_validation = int(np.ceil(self.validation_fraction * X.shape[0]))
@@ -319,12 +317,12 @@ _PARAMETERS_DOC = """
     negative_slope : float, default=0.01
         Slope of ``leaky_relu`` for negative inputs.
 
-    alpha : float, default=0.0
+    alpha : float, default=1e-3
         L2 penalty ``(alpha / 2) sum ||W_l||^2``. The data terms are means over
         the samples, so ``alpha`` does not scale with ``n_samples``; it equals
         MLPClassifier's ``alpha`` divided by ``n_samples``.
 
-    rho : float, default=0.01
+    rho : float, default=0.03
         Penalty on the relaxed linear constraints ``Z_l = A_{l-1} W_l + b_l``.
         Smaller values let the auxiliary variables move further per
         iteration; larger values keep the relaxed network closer to the real
@@ -339,18 +337,20 @@ _PARAMETERS_DOC = """
 
     extrapolation_inertia : float in [0, 1), default=0.0
         Third inertia ``p3``: the result is extrapolated to
-        ``u+ + p3 (u+ - u^k)``.
+        ``u+ + p3 (u+ - u^k)``, then projected back onto the block's set.
 
     monotone : bool, default=True
         Safeguard: a block whose inertial update raises the relaxed objective
-        F is redone without inertia, and a reduction of epsilon that would
-        raise F is postponed, so that ``objective_curve_`` never increases.
+        F is redone without inertia. F then never increases within an
+        iteration, nor across iterations while epsilon stays fixed.
 
-    epsilon : float, default=1e-3
+    epsilon : float, default=100.0
         Initial half-width of the box ``|A_l - sigma(Z_l)| <= epsilon``.
 
-    epsilon_decay : float in (0, 1], default=1.0
-        Factor applied to epsilon after each iteration.
+    epsilon_decay : float in (0, 1], default=0.5
+        Factor applied to epsilon after each iteration. The hidden layers
+        learn from the layers above while epsilon shrinks, so the schedule
+        matters: see ``docs/algorithm.md``.
 
     epsilon_min : float, default=1e-3
         Smallest epsilon of the schedule.
@@ -361,7 +361,8 @@ _PARAMETERS_DOC = """
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss or the
         validation score does not improve by at least ``tol`` for
-        ``n_iter_no_change`` consecutive iterations, training stops.
+        ``n_iter_no_change`` consecutive iterations, training stops. Only
+        iterations at ``epsilon_min`` count.
 
     n_iter_no_change : int, default=10
         Number of iterations without improvement before stopping.
@@ -422,7 +423,7 @@ _ATTRIBUTES_DOC = """
         ``weight_step_sizes`` and ``activation_step_sizes`` (the accepted
         ``tau`` per block, in the sample metric), ``backtracking_trials``,
         ``restarts`` (blocks redone by the safeguard), ``failed_steps``,
-        ``newton_iterations`` of the output prox, and ``epsilon_postponed``.
+        ``newton_iterations`` of the output prox and ``n_blocks``.
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -492,8 +493,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         activation="relu",
         *,
         negative_slope=0.01,
-        alpha=0.0,
-        rho=0.1,
+        alpha=1e-3,
+        rho=0.03,
         center_inertia=0.0,
         gradient_inertia=0.0,
         extrapolation_inertia=0.0,
@@ -577,7 +578,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         targets = self._label_binarizer.transform(y).astype(X.dtype)
         return X, targets, target_type
 
-    def _check_enough_classes(self, targets):
+    def _check_weighted_targets(self, targets):
+        """Reject targets that, after dropping zero weights, hold a single class."""
         if targets.shape[1] == 1:
             present = np.unique(targets[:, 0]).size
         elif self._label_binarizer.y_type_ == "multilabel-indicator":
@@ -721,12 +723,12 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
 
     Examples
     --------
-    >>> import numpy as np
+    >>> from sklearn.datasets import make_regression
     >>> from sktiam import TIAMRegressor
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.uniform(-1, 1, size=(300, 2))
-    >>> y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
-    >>> model = TIAMRegressor(hidden_layer_sizes=(50,), random_state=0).fit(X, y)
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=10.0, random_state=0)
+    >>> model = TIAMRegressor(random_state=0).fit(X, y)
+    >>> model.predict(X[:3]).shape
+    (3,)
     >>> model.score(X, y) > 0.9
     True
     """
@@ -737,8 +739,8 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         activation="relu",
         *,
         negative_slope=0.01,
-        alpha=0.0,
-        rho=0.1,
+        alpha=1e-3,
+        rho=0.03,
         center_inertia=0.0,
         gradient_inertia=0.0,
         extrapolation_inertia=0.0,

@@ -375,7 +375,7 @@ class TIAMSolver:
         """Return ``max_l max |A_l - sigma(Z_l)|`` over the hidden layers."""
         xp = self.xp
         violation = 0.0
-        for z, a in zip(self.preactivations, self.activations, strict=True):
+        for z, a in zip(self.preactivations[:-1], self.activations, strict=True):
             gap = xp.abs(a - self.config.activation(xp, z))
             violation = max(violation, float(xp.max(gap)))
         return violation
