@@ -58,9 +58,17 @@ def _tanh_inverse(xp: Any, y: Array, slope: float) -> Array:
     return xp.atanh(y)
 
 
-def _logistic(xp: Any, z: Array, slope: float) -> Array:
-    # exp(-log(1 + exp(-z))) keeps full relative precision for very negative z.
+def logistic(xp: Any, z: Array) -> Array:
+    """Return ``1 / (1 + exp(-z))`` without overflow.
+
+    Written as ``exp(-log(1 + exp(-z)))``, it keeps full relative precision
+    for very negative ``z``.
+    """
     return xp.exp(-xp.logaddexp(xp.zeros_like(z), -z))
+
+
+def _logistic(xp: Any, z: Array, slope: float) -> Array:
+    return logistic(xp, z)
 
 
 def _logistic_inverse(xp: Any, y: Array, slope: float) -> Array:

@@ -23,6 +23,7 @@ the block's metric), ``inner`` and ``project``. :func:`inertial_step` performs
 the triple-inertial prox-linear step with backtracking for every block.
 """
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,18 +73,20 @@ class StepReport:
     failed: bool
 
 
-class _Block:
+class _Block(ABC):
     """A block subproblem ``min f(u) + i_C(u)``; subclasses define ``f`` and ``C``."""
 
     xp: Any
     #: Per-row weights ``s`` of shape (n, 1) for per-sample blocks, else None.
     metric: Array | None = None
 
+    @abstractmethod
     def value(self, u: Array) -> float:
-        raise NotImplementedError
+        """Return ``f(u)``."""
 
     def value_and_gradient(self, u: Array) -> tuple[float, Array]:
-        raise NotImplementedError
+        """Return ``f(u)`` and its gradient in the block's metric."""
+        raise NotImplementedError(f"{type(self).__name__} takes no gradient step")
 
     def project(self, u: Array) -> Array:
         """Return the projection onto ``C``; the identity when unconstrained."""
@@ -423,9 +426,21 @@ def _snap(xp: Any, residual: Array, target: Array) -> Array:
     return xp.where(xp.abs(residual) <= noise, 0.0, residual)
 
 
-def _is_feasible(block: _Block, u: Array) -> bool:
+def _feasible_base(block: _Block, u: Array) -> Array | None:
+    """Return ``P_C(u)`` when ``u`` lies in ``C`` up to rounding, else None.
+
+    The box edges of the pre-activation step come from a round trip through
+    ``sigma`` and its inverse, so a ``u^k`` on an edge can sit a rounding
+    error outside the new box: it is feasible all the same.
+    """
     projected = block.project(u)
-    return projected is u or bool(block.xp.all(projected == u))
+    if projected is u:
+        return u
+    xp = block.xp
+    distance = float(xp.max(xp.abs(projected - u))) if u.size else 0.0
+    scale = 1.0 + float(xp.max(xp.abs(projected))) if u.size else 1.0
+    tolerance = 64.0 * float(xp.finfo(u.dtype).eps) * scale
+    return projected if distance <= tolerance else None
 
 
 def inertial_step(
@@ -445,12 +460,13 @@ def inertial_step(
         u+     = P_C(centre - grad f(point) / tau)
         u^{k+1} = P_C(u+ + p3 (u+ - u^k))        third inertia, re-projected
 
-    If backtracking fails, ``u+ = u^k``. With ``monotone=True``, an update
-    that raises ``f`` is redone from ``u^k`` with ``p1 = p2 = p3 = 0``; that
-    plain step cannot raise ``f`` from a feasible ``u^k``, and if rounding
-    says otherwise ``u^k`` is kept. When ``u^k`` is infeasible (epsilon has
-    just shrunk), there is nothing feasible to compare with: the block takes
-    the plain step, and a failed search falls back to ``P_C(u^k)``.
+    If backtracking fails, ``u+ = P_C(u^k)``. With ``monotone=True`` and some
+    inertia, an update that raises ``f`` above ``f(u^k)`` is redone from
+    ``u^k`` with ``p1 = p2 = p3 = 0``; that plain step cannot raise ``f`` from
+    a feasible ``u^k``, and if rounding says otherwise ``u^k`` is kept. When
+    ``u^k`` is infeasible (epsilon has just shrunk), there is nothing feasible
+    to compare with: the block takes the plain step. Without inertia the step
+    is the plain one already, and no comparison is made.
 
     Parameters
     ----------
@@ -485,32 +501,33 @@ def inertial_step(
     plus, plus_value, trials = block.prox_linear(centre, point, step)
     failed = plus is None
     if failed:
-        plus = current
+        plus, plus_value = block.project(current), None
     new = block.project(plus + p3 * (plus - current)) if p3 != 0.0 else plus
     restarted = False
-    if monotone and _is_feasible(block, current):
-        current_value = block.value(current)
+    if monotone and has_inertia:
+        base = _feasible_base(block, current)
+        if base is None:
+            # epsilon shrank and u^k left the feasible set: there is no
+            # feasible value to compare with, so take the plain step.
+            restarted = True
+            plus, _, more_trials = block.prox_linear(current, current, step)
+            trials += more_trials
+            failed = plus is None
+            return (block.project(current) if failed else plus), StepReport(
+                step.tau, trials, restarted, failed
+            )
+        base_value = block.value(base)
         new_value = plus_value if (new is plus and plus_value is not None) else None
         if new_value is None:
             new_value = block.value(new)
-        if has_inertia and new_value > current_value:
+        if new_value > base_value:
             restarted = True
-            plus, plus_value, more_trials = block.prox_linear(current, current, step)
+            plus, plus_value, more_trials = block.prox_linear(base, base, step)
             trials += more_trials
             failed = plus is None
-            new = current if failed else plus
+            new = base if failed else plus
             if not failed:
                 new_value = plus_value if plus_value is not None else block.value(new)
-        if new_value > current_value:
-            new = current
-    elif monotone and has_inertia:
-        # u^k left the feasible set when epsilon shrank: there is no feasible
-        # value to compare with, so take the plain step, which is feasible.
-        plus, _, more_trials = block.prox_linear(current, current, step)
-        trials += more_trials
-        restarted = True
-        failed = plus is None
-        new = block.project(current) if failed else plus
-    elif failed:
-        new = block.project(current)
+            if new_value > base_value:
+                new = base
     return new, StepReport(step.tau, trials, restarted, failed)

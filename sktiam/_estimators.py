@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
 
 from ._activations import ACTIVATIONS, NON_MONOTONE_ACTIVATIONS, Activation
 from ._backend import get_namespace, to_numpy
-from ._losses import loss_for_target
+from ._losses import log_softmax, loss_for_target
 from ._solver import TIAMConfig, TIAMSolver, forward
 
 
@@ -384,7 +384,9 @@ _PARAMETERS_DOC = """
 
     warm_start : bool, default=False
         Whether to start from the previous fit's weights. The network's
-        layer sizes and classes must not change between fits.
+        layer sizes and classes must not change between fits. Each fit
+        rebuilds the auxiliary variables by a forward pass and restarts the
+        epsilon schedule; ``n_iter_`` and the curves describe the last fit.
 """
 
 _ATTRIBUTES_DOC = """
@@ -457,8 +459,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
     {parameters}
     Attributes
     ----------
-    classes_ : ndarray or list of ndarray
-        Class labels.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels; for multilabel targets, the label indices.
     {attributes}
     See Also
     --------
@@ -683,8 +685,7 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         """
         output = self._forward_output(X)
         if self._target_type() == "multiclass":
-            shifted = output - np.max(output, axis=1, keepdims=True)
-            return shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+            return log_softmax(np, output)
         log_p = -np.logaddexp(0.0, -output)
         if self._target_type() == "binary":
             return np.hstack([-np.logaddexp(0.0, output), log_p])

@@ -16,7 +16,10 @@ matrix is formed or inverted.
 Every function takes the array namespace ``xp`` as its first argument.
 """
 
+from abc import ABC, abstractmethod
 from typing import Any
+
+from ._activations import logistic
 
 Array = Any
 
@@ -25,13 +28,10 @@ _ARMIJO = 1e-4
 _MAX_HALVINGS = 40
 
 
-def _log_softmax(xp: Any, z: Array) -> Array:
+def log_softmax(xp: Any, z: Array) -> Array:
+    """Return ``z - logsumexp(z)`` row by row, shifted by the row maximum."""
     shifted = z - xp.max(z, axis=1, keepdims=True)
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
-
-
-def _logistic(xp: Any, z: Array) -> Array:
-    return xp.exp(-xp.logaddexp(xp.zeros_like(z), -z))
 
 
 class SquaredLoss:
@@ -59,7 +59,7 @@ class SquaredLoss:
         return (y + rho * v) / (1.0 + rho), 0
 
 
-class _NewtonProx:
+class _NewtonProx(ABC):
     """Damped Newton for a strongly convex, row-separable prox problem.
 
     Subclasses give the row objective, its gradient and the Newton direction.
@@ -70,18 +70,20 @@ class _NewtonProx:
 
     max_iter = 100
 
+    @abstractmethod
     def value(self, xp: Any, z: Array, y: Array) -> Array:
-        raise NotImplementedError
+        """Return the loss of each row, shape ``(n_samples,)``."""
 
     def _row_objective(
         self, xp: Any, z: Array, v: Array, y: Array, rho: float
     ) -> Array:
         return self.value(xp, z, y) + 0.5 * rho * xp.sum((z - v) ** 2, axis=1)
 
+    @abstractmethod
     def _gradient_and_direction(
         self, xp: Any, z: Array, v: Array, y: Array, rho: float
     ) -> tuple[Array, Array]:
-        raise NotImplementedError
+        """Return the row objective's gradient and its Newton direction."""
 
     def prox(
         self, xp: Any, v: Array, y: Array, rho: float, start: Array, tol: float
@@ -155,11 +157,11 @@ class SoftmaxCrossEntropy(_NewtonProx):
 
     def value(self, xp: Any, z: Array, y: Array) -> Array:
         """Return the loss of each row, shape ``(n_samples,)``."""
-        return -xp.sum(y * _log_softmax(xp, z), axis=1)
+        return -xp.sum(y * log_softmax(xp, z), axis=1)
 
     def output(self, xp: Any, z: Array) -> Array:
         """Return the class probabilities for pre-activations ``z``."""
-        return xp.exp(_log_softmax(xp, z))
+        return xp.exp(log_softmax(xp, z))
 
     def _gradient_and_direction(
         self, xp: Any, z: Array, v: Array, y: Array, rho: float
@@ -192,12 +194,12 @@ class LogisticLoss(_NewtonProx):
 
     def output(self, xp: Any, z: Array) -> Array:
         """Return the probability of each output for pre-activations ``z``."""
-        return _logistic(xp, z)
+        return logistic(xp, z)
 
     def _gradient_and_direction(
         self, xp: Any, z: Array, v: Array, y: Array, rho: float
     ) -> tuple[Array, Array]:
-        p = _logistic(xp, z)
+        p = logistic(xp, z)
         gradient = p - y + rho * (z - v)
         return gradient, gradient / (p * (1.0 - p) + rho)
 

@@ -175,9 +175,6 @@ class TIAMSolver:
     def _layer_input(self, layer: int) -> Array:
         return self.inputs if layer == 0 else self.activations[layer - 1]
 
-    def _record(self, report) -> None:
-        self._reports.append(report)
-
     # -- blocks ----------------------------------------------------------------
 
     def update_weights(self, layer: int) -> WeightBlock:
@@ -202,7 +199,7 @@ class TIAMSolver:
         )
         self.previous_coefs[layer] = self.coefs[layer]
         self.coefs[layer] = new
-        self._record(report)
+        self._reports.append(report)
         return block
 
     def update_bias(self, layer: int, product: Array) -> None:
@@ -224,7 +221,7 @@ class TIAMSolver:
         )
         self.previous_intercepts[layer] = self.intercepts[layer]
         self.intercepts[layer] = new
-        self._record(report)
+        self._reports.append(report)
 
     def update_preactivation(self, layer: int, centre: Array) -> None:
         """Take the triple-inertial step on a hidden ``Z_l``: a clip, ``tau = rho``.
@@ -252,7 +249,7 @@ class TIAMSolver:
         self.previous_preactivations[layer] = self.preactivations[layer]
         self.preactivations[layer] = new
         self._coupling[layer] = block.value(new)
-        self._record(report)
+        self._reports.append(report)
 
     def update_output(self, centre: Array) -> None:
         """Take the output step on ``Z_L``: the loss's prox at ``V``, then inertia."""
@@ -285,7 +282,7 @@ class TIAMSolver:
             0.5 * config.rho * xp.sum(self.weights * (new - centre) ** 2)
         )
         self._newton_iterations = block.newton_iterations
-        self._record(report)
+        self._reports.append(report)
 
     def _activation_block(self, layer: int, epsilon: float) -> ActivationBlock:
         return ActivationBlock(
@@ -313,7 +310,7 @@ class TIAMSolver:
         )
         self.previous_activations[layer] = self.activations[layer]
         self.activations[layer] = new
-        self._record(report)
+        self._reports.append(report)
 
     # -- schedule, sweep and measures ------------------------------------------
 
@@ -349,11 +346,7 @@ class TIAMSolver:
 
     def objective(self) -> float:
         """Return F at the current iterate, from the terms the sweep computed."""
-        xp = self.xp
-        regularisation = (
-            0.5 * self.config.alpha * sum(float(xp.sum(w**2)) for w in self.coefs)
-        )
-        return self._output_loss + sum(self._coupling) + regularisation
+        return self._output_loss + sum(self._coupling) + self._regularisation()
 
     def forward_loss(self) -> float:
         """Return the training loss of the real forward network, with the L2 term."""
@@ -366,10 +359,12 @@ class TIAMSolver:
                 self.weights[:, 0] * self.config.loss.value(xp, output, self.targets)
             )
         )
-        regularisation = (
-            0.5 * self.config.alpha * sum(float(xp.sum(w**2)) for w in self.coefs)
-        )
-        return data + regularisation
+        return data + self._regularisation()
+
+    def _regularisation(self) -> float:
+        """Return ``(alpha/2) sum_l ||W_l||^2``."""
+        xp = self.xp
+        return 0.5 * self.config.alpha * sum(float(xp.sum(w**2)) for w in self.coefs)
 
     def max_violation(self) -> float:
         """Return ``max_l max |A_l - sigma(Z_l)|`` over the hidden layers."""
@@ -382,7 +377,6 @@ class TIAMSolver:
 
     def diagnostics(self) -> dict[str, Any]:
         """Return this iteration's diagnostics (ALGORITHM.md section 4)."""
-        n = self.n_layers
         return {
             "epsilon": self.epsilon,
             "max_violation": self.max_violation(),
@@ -395,7 +389,6 @@ class TIAMSolver:
             "restarts": sum(r.restarted for r in self._reports),
             "failed_steps": sum(r.failed for r in self._reports),
             "newton_iterations": self._newton_iterations,
-            "n_blocks": 3 * n + (n - 1),
         }
 
     def parameters(self) -> tuple[list[Array], list[Array]]:
@@ -435,6 +428,7 @@ class TIAMSolver:
         diagnostics: dict[str, list] = {}
         self._best_loss = math.inf
         self._best_score = -math.inf
+        self._reference = math.inf
         self._no_improvement = 0
         good_coefs, good_intercepts = self.parameters()
         best_params = (good_coefs, good_intercepts)
@@ -473,7 +467,10 @@ class TIAMSolver:
             if verbose:
                 line = (
                     f"Iteration {n_iter}, loss = {loss:.8f}, "
-                    f"objective = {objective:.8f}, epsilon = {self.epsilon:.3g}"
+                    f"objective = {objective:.8f}, epsilon = {self.epsilon:.3g}, "
+                    f"violation = {record['max_violation']:.3g}, "
+                    f"coupling = {max(record['coupling_residual']):.3g}, "
+                    f"tau(W) = {max(record['weight_step_sizes']):.3g}"
                 )
                 if score is not None:
                     line += f", validation score = {score:.6f}"
@@ -490,6 +487,18 @@ class TIAMSolver:
             warnings.warn(
                 f"TIAM: Maximum iterations ({max_iter}) reached and the "
                 "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        unconverged = sum(
+            n >= self.config.loss.max_iter
+            for n in diagnostics.get("newton_iterations", [])
+            if hasattr(self.config.loss, "max_iter")
+        )
+        if unconverged:
+            warnings.warn(
+                f"TIAM: the output prox did not reach its tolerance in "
+                f"{unconverged} iteration(s); check the targets and rho.",
                 ConvergenceWarning,
                 stacklevel=2,
             )
@@ -514,22 +523,31 @@ class TIAMSolver:
     def check_convergence(
         self, loss: float, score: float | None, tol: float, n_iter_no_change: int
     ) -> bool:
-        """Update the no-improvement count; return True when training should stop.
+        """Update the best values and the no-improvement count; True means stop.
 
-        Iterations count only once epsilon has reached ``epsilon_min``: while
+        The best loss and score are tracked from the first iteration. The
+        stopping rule, MLPClassifier's, starts only once the epsilon schedule
+        has settled, and compares with the best value since then: while
         epsilon shrinks, the relaxed network is still moving towards the real
-        one and its forward loss need not improve.
+        one, and its forward loss need not improve.
         """
-        if self.epsilon > self.config.epsilon_min:
-            return False
+        value = -score if score is not None else loss
         if score is not None:
-            improved = score >= self._best_score + tol
             self._best_score = max(self._best_score, score)
         else:
-            improved = loss <= self._best_loss - tol
             self._best_loss = min(self._best_loss, loss)
-        self._no_improvement = 0 if improved else self._no_improvement + 1
+        if not self._schedule_settled():
+            return False
+        if value <= self._reference - tol:
+            self._no_improvement = 0
+        else:
+            self._no_improvement += 1
+        self._reference = min(self._reference, value)
         return self._no_improvement > n_iter_no_change
+
+    def _schedule_settled(self) -> bool:
+        config = self.config
+        return config.epsilon_decay == 1.0 or self.epsilon <= config.epsilon_min
 
 
 def forward(

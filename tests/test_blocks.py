@@ -243,4 +243,4 @@ def test_weighted_rows_move_like_repeated_rows():
         a_repeated, a[repeated], a[repeated], (0, 0, 0), step_r, False
     )
     np.testing.assert_allclose(new_w[repeated], new_r, rtol=1e-12)
-    assert step_w.tau == step_r.tau
+    assert step_w.tau == pytest.approx(step_r.tau, rel=1e-12)

@@ -186,7 +186,6 @@ def test_zero_inertia_converges():
     ).fit(X, y)
     assert model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
     assert model.score(X, y) > 0.9
-    assert sum(model.diagnostics_["restarts"]) == 0
 
 
 def test_loss_curve_is_the_forward_networks_log_loss():
@@ -233,3 +232,27 @@ def test_regressor_objective_and_loss_curves_are_finite():
     assert np.all(np.isfinite(model.loss_curve_)) and np.all(
         np.isfinite(model.objective_curve_)
     )
+
+
+def test_best_loss_is_tracked_from_the_first_iteration():
+    X, y = _blobs()
+    model = TIAMClassifier(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
+    with pytest.warns(Warning):
+        model.fit(X, y)
+    assert model.best_loss_ == min(model.loss_curve_)
+
+
+def test_constant_epsilon_schedule_can_stop_early():
+    """With epsilon_decay=1 the schedule is settled from the start."""
+    X, y = _blobs()
+    model = TIAMClassifier(
+        hidden_layer_sizes=(6,),
+        epsilon=0.5,
+        epsilon_decay=1.0,
+        epsilon_min=1e-3,
+        tol=1e-2,
+        max_iter=500,
+        random_state=0,
+    ).fit(X, y)
+    assert model.n_iter_ < 500
+    assert set(model.diagnostics_["epsilon"]) == {0.5}
