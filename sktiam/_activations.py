@@ -1,4 +1,4 @@
-"""Monotone activations and their interval preimages (ALGORITHM.md section 3).
+"""Monotone activations and their interval preimages.
 
 Each activation supplies ``sigma`` and the map from an output interval
 ``[lo, hi]`` to the input interval ``{z : lo <= sigma(z) <= hi}``. That map is

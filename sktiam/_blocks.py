@@ -1,4 +1,4 @@
-"""The block subproblems of TIAM and the triple-inertial step (ALGORITHM.md section 2).
+"""The block subproblems of TIAM and the triple-inertial step.
 
 One TIAM iteration sweeps the blocks ``W_l -> b_l -> Z_l -> A_l`` for
 ``l = 1..L``. Each block ``u`` solves ``min f_u(u) + i_C(u)``, where ``f_u``
@@ -13,10 +13,10 @@ that contain ``u``. The ``s_i`` are the sample weights divided by their sum
 
 Per-sample blocks (``Z_l`` and ``A_l``) measure their steps in the metric
 ``||D||_s^2 = sum_i s_i ||D_i||^2``. With unit weights this is the Euclidean
-metric divided by ``n``, so the step sizes ``tau`` here are ``n`` times those of
-ALGORITHM.md (the hidden ``Z`` step takes ``tau = rho`` here, ``rho / n``
-there); the iterates are the same. The metric makes a sample of weight 2 move
-exactly as two copies of it would.
+metric divided by ``n``, so the step sizes ``tau`` here are ``n`` times the
+Euclidean ones (the hidden ``Z`` step takes ``tau = rho`` here, ``rho / n`` in
+the Euclidean metric); the iterates are the same. The metric makes a sample
+of weight 2 move exactly as two copies of it would.
 
 Every block offers ``value``, ``value_and_gradient`` (the gradient taken in
 the block's metric), ``inner`` and ``project``. :func:`inertial_step` performs
@@ -37,7 +37,7 @@ class StepSize:
     """Step size ``tau`` of one block and its backtracking rule.
 
     Backtracking looks for the smallest ``tau = tau_0 * grow**j`` that
-    satisfies the descent inequality (ALGORITHM.md section 2), with ``tau_0``
+    satisfies the descent inequality, with ``tau_0``
     the last accepted ``tau`` times ``shrink`` so that steps can grow again.
     A block whose gradient has a known Lipschitz constant uses it as a fixed
     ``tau`` and does not backtrack.
@@ -54,6 +54,9 @@ class StepSize:
         Factor above 1 applied to ``tau`` after each rejected trial.
     max_trials : int
         Largest number of trials; when all fail the block keeps ``u^k``.
+    direction : array or None
+        The power iteration's last vector, warm start of the next estimate of
+        the largest curvature.
     """
 
     tau: float
@@ -61,6 +64,7 @@ class StepSize:
     shrink: float = 0.5
     grow: float = 2.0
     max_trials: int = 60
+    direction: Any = None
 
 
 @dataclass
@@ -92,13 +96,38 @@ class _Block(ABC):
         """Return the projection onto ``C``; the identity when unconstrained."""
         return u
 
-    def lipschitz_lower_bound(self) -> float:
-        """Return a cheap lower bound on the gradient's Lipschitz constant.
+    def lipschitz_lower_bound(self, step: StepSize) -> float:
+        """Return an estimate from below of the gradient's Lipschitz constant.
 
-        Backtracking never starts below it, so that ``tau`` cannot collapse
-        while the gradient is small.
+        Three power iterations on the block's curvature, warm-started from
+        the last vector, give a Rayleigh quotient, at most the constant.
+        Backtracking never starts below 0.6 times it: below half the constant
+        a step expands the error along the top curvature direction, and the
+        iteration oscillates instead of converging.
         """
-        return 0.0
+        xp = self.xp
+        vector = step.direction
+        if vector is None:
+            vector = xp.ones(self.curvature_dimension(), dtype=self.dtype)
+        estimate = 0.0
+        for _ in range(3):
+            image = self.curvature_product(vector)
+            norm = float(xp.sqrt(xp.sum(image * image)))
+            squared = float(xp.sum(vector * vector))
+            if norm == 0.0 or squared == 0.0:
+                return estimate
+            estimate = float(xp.sum(vector * image)) / squared
+            vector = image / norm
+        step.direction = vector
+        return estimate
+
+    def curvature_dimension(self) -> int:
+        """Return the size of the vectors :meth:`curvature_product` acts on."""
+        raise NotImplementedError(f"{type(self).__name__} does not backtrack")
+
+    def curvature_product(self, vector: Array) -> Array:
+        """Return the block's curvature applied to ``vector``."""
+        raise NotImplementedError(f"{type(self).__name__} does not backtrack")
 
     def inner(self, a: Array, b: Array) -> float:
         """Return ``<a, b>`` in the block's metric."""
@@ -129,7 +158,7 @@ class _Block(ABC):
         value_at_point, gradient = self.value_and_gradient(point)
         if not step.adaptive:
             return self.project(centre - gradient / step.tau), None, 1
-        tau = max(step.tau * step.shrink, self.lipschitz_lower_bound())
+        tau = max(step.tau * step.shrink, 0.6 * self.lipschitz_lower_bound(step))
         if self.inner(gradient, gradient) == 0.0:
             # Stationary: the first trial is accepted whatever tau is.
             step.tau = tau
@@ -213,18 +242,17 @@ class WeightBlock(_Block):
     def _residual(self, u: Array) -> Array:
         return _snap(self.xp, self.product(u) + self.bias - self.target, self.target)
 
-    def lipschitz_lower_bound(self) -> float:
-        """Return ``rho max_j (A^T S A)_jj + alpha``, at most the true constant."""
-        squared = (
-            self.inputs.multiply(self.inputs)
-            if hasattr(self.inputs, "multiply")
-            else None
-        )
-        if squared is None:
-            column_norms = self.xp.sum(self.weights * self.inputs**2, axis=0)
-        else:
-            column_norms = squared.T @ self.weights[:, 0]
-        return float(self.rho * self.xp.max(column_norms) + self.alpha)
+    @property
+    def dtype(self):
+        return self.target.dtype
+
+    def curvature_dimension(self) -> int:
+        return self.inputs.shape[1]
+
+    def curvature_product(self, vector: Array) -> Array:
+        """Return ``(rho A^T S A + alpha I) v``, the curvature on one column."""
+        image = self.inputs.T @ (self.weights[:, 0] * (self.inputs @ vector))
+        return self.rho * image + self.alpha * vector
 
     def value(self, u: Array) -> float:
         residual = self._residual(u)
@@ -395,9 +423,16 @@ class ActivationBlock(_Block):
         change = difference @ self.next_weights
         return float(0.5 * self.rho * self.xp.sum(self.metric * change**2))
 
-    def lipschitz_lower_bound(self) -> float:
-        """Return ``rho max_j ||W'_j||^2``, at most ``rho lambda_max(W' W'^T)``."""
-        return float(self.rho * self.xp.max(self.xp.sum(self.next_weights**2, axis=1)))
+    @property
+    def dtype(self):
+        return self.next_target.dtype
+
+    def curvature_dimension(self) -> int:
+        return self.next_weights.shape[0]
+
+    def curvature_product(self, vector: Array) -> Array:
+        """Return ``rho W' W'^T v``, the curvature on one row (sample metric)."""
+        return self.rho * (self.next_weights @ (self.next_weights.T @ vector))
 
     def value(self, u: Array) -> float:
         residual = self._residual(u)
@@ -451,7 +486,7 @@ def inertial_step(
     step: StepSize,
     monotone: bool,
 ) -> tuple[Array, StepReport]:
-    """Perform one triple-inertial prox-linear step on a block (ALGORITHM.md section 2).
+    """Perform one triple-inertial prox-linear step on a block.
 
     With ``u^k = current`` and ``u^{k-1} = previous``::
 

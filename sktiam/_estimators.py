@@ -322,7 +322,7 @@ _PARAMETERS_DOC = """
         the samples, so ``alpha`` does not scale with ``n_samples``; it equals
         MLPClassifier's ``alpha`` divided by ``n_samples``.
 
-    rho : float, default=0.03
+    rho : float, default=0.3
         Penalty on the relaxed linear constraints ``Z_l = A_{l-1} W_l + b_l``.
         Smaller values let the auxiliary variables move further per
         iteration; larger values keep the relaxed network closer to the real
@@ -476,12 +476,12 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
 
     Examples
     --------
-    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.datasets import load_breast_cancer
     >>> from sklearn.model_selection import train_test_split
     >>> from sklearn.pipeline import make_pipeline
     >>> from sklearn.preprocessing import StandardScaler
     >>> from sktiam import TIAMClassifier
-    >>> X, y = load_iris(return_X_y=True)
+    >>> X, y = load_breast_cancer(return_X_y=True)
     >>> X_train, X_test, y_train, y_test = train_test_split(
     ...     X, y, stratify=y, random_state=0)
     >>> model = make_pipeline(StandardScaler(), TIAMClassifier(random_state=0))
@@ -496,7 +496,7 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         *,
         negative_slope=0.01,
         alpha=1e-3,
-        rho=0.03,
+        rho=0.3,
         center_inertia=0.0,
         gradient_inertia=0.0,
         extrapolation_inertia=0.0,
@@ -741,7 +741,7 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         *,
         negative_slope=0.01,
         alpha=1e-3,
-        rho=0.03,
+        rho=0.3,
         center_inertia=0.0,
         gradient_inertia=0.0,
         extrapolation_inertia=0.0,

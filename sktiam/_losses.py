@@ -1,6 +1,6 @@
 """Output losses R(Z; Y) and their row-wise proximal solvers.
 
-The output pre-activation step (ALGORITHM.md section 2, block ``Z_L``) is the
+The output pre-activation step (block ``Z_L`` of docs/algorithm.md) is the
 proximal map of the loss at ``V = A_{L-1} W_L + b_L``::
 
     prox(V) = argmin_Z  R(Z; Y) + (rho / 2) ||Z - V||^2 .

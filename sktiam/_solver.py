@@ -1,6 +1,6 @@
 """The TIAM solver: state, block order, inertia, safeguards and stopping.
 
-:class:`TIAMSolver` implements ALGORITHM.md section 2. One iteration is a
+:class:`TIAMSolver` implements the sweep of docs/algorithm.md. One iteration is a
 Gauss-Seidel sweep ``W_l -> b_l -> Z_l -> A_l`` for ``l = 1..L`` (no ``A_L``);
 each block takes the triple-inertial step of :func:`sktiam._blocks.inertial_step`.
 
@@ -376,7 +376,7 @@ class TIAMSolver:
         return violation
 
     def diagnostics(self) -> dict[str, Any]:
-        """Return this iteration's diagnostics (ALGORITHM.md section 4)."""
+        """Return this iteration's diagnostics."""
         return {
             "epsilon": self.epsilon,
             "max_violation": self.max_violation(),

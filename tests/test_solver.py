@@ -59,7 +59,7 @@ def _solver(
 
 
 def _explicit_objective(solver, X, targets, weights):
-    """F of ALGORITHM.md section 1, written out from the solver's state."""
+    """F of docs/algorithm.md, written out from the solver's state."""
     s = weights / weights.sum()
     rho, alpha = solver.config.rho, solver.config.alpha
     inputs = [X, *solver.activations]
