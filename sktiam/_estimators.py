@@ -322,16 +322,16 @@ _PARAMETERS_DOC = """
         the samples, so ``alpha`` does not scale with ``n_samples``; it equals
         MLPClassifier's ``alpha`` divided by ``n_samples``.
 
-    rho : float, default=0.3
+    rho : float, default=0.1
         Penalty on the relaxed linear constraints ``Z_l = A_{l-1} W_l + b_l``.
         Smaller values let the auxiliary variables move further per
         iteration; larger values keep the relaxed network closer to the real
         one.
 
-    center_inertia : float in [0, 1), default=0.0
+    center_inertia : float in [0, 1), default=0.8
         First inertia ``p1``: the step is centred at ``u^k + p1 (u^k - u^{k-1})``.
 
-    gradient_inertia : float in [0, 1), default=0.0
+    gradient_inertia : float in [0, 1), default=0.8
         Second inertia ``p2``: the gradient is taken at
         ``u^k + p2 (u^k - u^{k-1})``.
 
@@ -352,7 +352,7 @@ _PARAMETERS_DOC = """
         learn from the layers above while epsilon shrinks, so the schedule
         matters: see ``docs/algorithm.md``.
 
-    epsilon_min : float, default=1e-3
+    epsilon_min : float, default=0.03
         Smallest epsilon of the schedule.
 
     max_iter : int, default=200
@@ -496,14 +496,14 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         *,
         negative_slope=0.01,
         alpha=1e-3,
-        rho=0.3,
-        center_inertia=0.0,
-        gradient_inertia=0.0,
+        rho=0.1,
+        center_inertia=0.8,
+        gradient_inertia=0.8,
         extrapolation_inertia=0.0,
         monotone=True,
         epsilon=100.0,
         epsilon_decay=0.5,
-        epsilon_min=1e-3,
+        epsilon_min=0.03,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
@@ -741,14 +741,14 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         *,
         negative_slope=0.01,
         alpha=1e-3,
-        rho=0.3,
-        center_inertia=0.0,
-        gradient_inertia=0.0,
+        rho=0.1,
+        center_inertia=0.8,
+        gradient_inertia=0.8,
         extrapolation_inertia=0.0,
         monotone=True,
         epsilon=100.0,
         epsilon_decay=0.5,
-        epsilon_min=1e-3,
+        epsilon_min=0.03,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
