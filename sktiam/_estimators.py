@@ -425,7 +425,7 @@ _ATTRIBUTES_DOC = """
         ``weight_step_sizes`` and ``activation_step_sizes`` (the accepted
         ``tau`` per block, in the sample metric), ``backtracking_trials``,
         ``restarts`` (blocks redone by the safeguard), ``failed_steps``,
-        ``newton_iterations`` of the output prox and ``n_blocks``.
+        and ``newton_iterations`` of the output prox.
 
     n_features_in_ : int
         Number of features seen during fit.
