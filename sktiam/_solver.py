@@ -490,10 +490,9 @@ class TIAMSolver:
                 ConvergenceWarning,
                 stacklevel=2,
             )
+        newton_limit = getattr(self.config.loss, "max_iter", math.inf)
         unconverged = sum(
-            n >= self.config.loss.max_iter
-            for n in diagnostics.get("newton_iterations", [])
-            if hasattr(self.config.loss, "max_iter")
+            n >= newton_limit for n in diagnostics.get("newton_iterations", [])
         )
         if unconverged:
             warnings.warn(

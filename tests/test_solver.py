@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.datasets import make_blobs, make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
 
@@ -256,3 +257,11 @@ def test_constant_epsilon_schedule_can_stop_early():
     ).fit(X, y)
     assert model.n_iter_ < 500
     assert set(model.diagnostics_["epsilon"]) == {0.5}
+
+
+def test_an_unconverged_output_prox_is_reported():
+    """A Newton budget of one step cannot meet the tolerance: fit says so."""
+    solver, *_ = _solver(inertia=(0.0, 0.0, 0.0))
+    solver.config.loss.max_iter = 1
+    with pytest.warns(ConvergenceWarning, match="output prox did not reach"):
+        solver.solve(3, 0.0, 10)
