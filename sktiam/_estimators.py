@@ -57,6 +57,11 @@ class BaseTIAM(BaseEstimator, ABC):
         "warm_start": ["boolean"],
     }
 
+    #: Maps the iteration index to ``(p1, p2, p3)``, replacing the three inertia
+    #: parameters. Not a parameter: subclasses in the benchmarks set it for the
+    #: Nesterov-type baseline. None keeps the inertia constant.
+    _inertia_schedule = None
+
     @abstractmethod
     def __init__(
         self,
@@ -207,6 +212,7 @@ class BaseTIAM(BaseEstimator, ABC):
             epsilon_decay=float(self.epsilon_decay),
             epsilon_min=float(self.epsilon_min),
             newton_tol=float(1e-2 * np.sqrt(finfo.eps)),
+            inertia_schedule=self._inertia_schedule,
         )
         solver = TIAMSolver(
             xp,

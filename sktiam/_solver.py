@@ -59,6 +59,10 @@ class TIAMConfig:
         The schedule ``eps_k = max(epsilon * epsilon_decay**k, epsilon_min)``.
     newton_tol : float
         Gradient tolerance of the output prox.
+    inertia_schedule : callable or None, default=None
+        Maps the iteration index ``k`` (from 0) to the ``(p1, p2, p3)`` of
+        that iteration, replacing ``inertia``. Used by the benchmarks for the
+        Nesterov-type baseline; None keeps ``inertia`` constant.
     """
 
     activation: Activation
@@ -71,6 +75,13 @@ class TIAMConfig:
     epsilon_decay: float
     epsilon_min: float
     newton_tol: float
+    inertia_schedule: Callable[[int], tuple[float, float, float]] | None = None
+
+    def inertia_at(self, iteration: int) -> tuple[float, float, float]:
+        """Return ``(p1, p2, p3)`` for iteration ``iteration`` (from 0)."""
+        if self.inertia_schedule is None:
+            return self.inertia
+        return self.inertia_schedule(iteration)
 
 
 @dataclass
@@ -149,6 +160,7 @@ class TIAMSolver:
         """
         config = self.config
         self.epsilon = config.epsilon
+        self.inertia = config.inertia_at(0)
         self.preactivations: list[Array] = []
         self.activations: list[Array] = []
         layer_input = self.inputs
@@ -193,7 +205,7 @@ class TIAMSolver:
             block,
             self.coefs[layer],
             self.previous_coefs[layer],
-            config.inertia,
+            self.inertia,
             self.weight_steps[layer],
             config.monotone,
         )
@@ -215,7 +227,7 @@ class TIAMSolver:
             block,
             self.intercepts[layer],
             self.previous_intercepts[layer],
-            config.inertia,
+            self.inertia,
             self.bias_step,
             config.monotone,
         )
@@ -242,7 +254,7 @@ class TIAMSolver:
             block,
             self.preactivations[layer],
             self.previous_preactivations[layer],
-            config.inertia,
+            self.inertia,
             self.preactivation_step,
             config.monotone,
         )
@@ -268,7 +280,7 @@ class TIAMSolver:
             block,
             self.preactivations[layer],
             self.previous_preactivations[layer],
-            config.inertia,
+            self.inertia,
             self.preactivation_step,
             config.monotone,
         )
@@ -304,7 +316,7 @@ class TIAMSolver:
             block,
             self.activations[layer],
             self.previous_activations[layer],
-            config.inertia,
+            self.inertia,
             self.activation_steps[layer],
             config.monotone,
         )
@@ -436,6 +448,7 @@ class TIAMSolver:
         for iteration in range(max_iter):
             if iteration > 0:
                 self.tighten_epsilon()
+            self.inertia = self.config.inertia_at(iteration)
             self.iterate()
             loss = self.forward_loss()
             objective = self.objective()

@@ -265,3 +265,29 @@ def test_an_unconverged_output_prox_is_reported():
     solver.config.loss.max_iter = 1
     with pytest.warns(ConvergenceWarning, match="output prox did not reach"):
         solver.solve(3, 0.0, 10)
+
+
+def test_inertia_schedule_replaces_the_constant_inertia():
+    """A schedule that returns the constant inertia gives the same iterates; one
+    that returns zero gives the zero-inertia run."""
+    from sktiam import TIAMRegressor
+
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 3), rng.randn(40)
+    params = dict(hidden_layer_sizes=(5,), max_iter=8, random_state=0)
+
+    class Scheduled(TIAMRegressor):
+        _inertia_schedule = staticmethod(lambda k: (0.0, 0.0, 0.0))
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zero = TIAMRegressor(
+            center_inertia=0.0, gradient_inertia=0.0, **params
+        ).fit(X, y)
+        scheduled = Scheduled(**params).fit(X, y)
+        default = TIAMRegressor(**params).fit(X, y)
+    for a, b in zip(zero.coefs_, scheduled.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(default.coefs_[0], scheduled.coefs_[0])
