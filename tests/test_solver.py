@@ -283,9 +283,9 @@ def test_inertia_schedule_replaces_the_constant_inertia():
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        zero = TIAMRegressor(
-            center_inertia=0.0, gradient_inertia=0.0, **params
-        ).fit(X, y)
+        zero = TIAMRegressor(center_inertia=0.0, gradient_inertia=0.0, **params).fit(
+            X, y
+        )
         scheduled = Scheduled(**params).fit(X, y)
         default = TIAMRegressor(**params).fit(X, y)
     for a, b in zip(zero.coefs_, scheduled.coefs_, strict=True):
