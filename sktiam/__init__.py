@@ -6,7 +6,13 @@ method that splits the network into small block subproblems.
 """
 
 from ._estimators import TIAMClassifier, TIAMRegressor
+from ._memory import InsufficientMemoryError
 
 __version__ = "0.1.0"
 
-__all__ = ["TIAMClassifier", "TIAMRegressor", "__version__"]
+__all__ = [
+    "InsufficientMemoryError",
+    "TIAMClassifier",
+    "TIAMRegressor",
+    "__version__",
+]

@@ -16,6 +16,15 @@ from typing import Any
 Array = Any
 
 
+def device_of(array: Array) -> Any:
+    """Return the device of ``array``, for creating new arrays beside it.
+
+    The array API standard spells it ``array.device``; NumPy arrays before
+    NumPy 2 and CuPy's lack that attribute, and get None (the default device).
+    """
+    return getattr(array, "device", None)
+
+
 def _relu(xp: Any, z: Array, slope: float) -> Array:
     return xp.maximum(z, 0.0)
 

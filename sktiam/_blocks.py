@@ -27,7 +27,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
-from ._activations import Activation
+from ._activations import Activation, device_of
 
 Array = Any
 
@@ -108,7 +108,9 @@ class _Block(ABC):
         xp = self.xp
         vector = step.direction
         if vector is None:
-            vector = xp.ones(self.curvature_dimension(), dtype=self.dtype)
+            vector = xp.ones(
+                self.curvature_dimension(), dtype=self.dtype, device=self.device
+            )
         estimate = 0.0
         for _ in range(3):
             image = self.curvature_product(vector)
@@ -245,6 +247,10 @@ class WeightBlock(_Block):
     @property
     def dtype(self):
         return self.target.dtype
+
+    @property
+    def device(self):
+        return device_of(self.target)
 
     def curvature_dimension(self) -> int:
         return self.inputs.shape[1]
@@ -426,6 +432,10 @@ class ActivationBlock(_Block):
     @property
     def dtype(self):
         return self.next_target.dtype
+
+    @property
+    def device(self):
+        return device_of(self.next_target)
 
     def curvature_dimension(self) -> int:
         return self.next_weights.shape[0]

@@ -4,23 +4,37 @@ from abc import ABC, abstractmethod
 from numbers import Integral, Real
 from typing import Any
 
+import array_api_compat
 import numpy as np
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
+    check_array,
+    check_consistent_length,
     check_is_fitted,
     validate_data,
 )
 
 from ._activations import ACTIVATIONS, NON_MONOTONE_ACTIVATIONS, Activation
-from ._backend import get_namespace, to_numpy
+from ._backend import (
+    DEVICES,
+    NUMPY,
+    Backend,
+    array_backend,
+    backend_for_device,
+    input_backend,
+    same_place,
+    to_numpy,
+)
 from ._losses import log_softmax, loss_for_target
+from ._memory import check_memory
 from ._solver import TIAMConfig, TIAMSolver, forward
 
 
@@ -55,6 +69,7 @@ class BaseTIAM(BaseEstimator, ABC):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "device": [StrOptions(set(DEVICES))],
     }
 
     #: Maps the iteration index to ``(p1, p2, p3)``, replacing the three inertia
@@ -86,6 +101,7 @@ class BaseTIAM(BaseEstimator, ABC):
         random_state,
         verbose,
         warm_start,
+        device,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -107,19 +123,52 @@ class BaseTIAM(BaseEstimator, ABC):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.device = device
 
     # -- subclass hooks --------------------------------------------------------
 
     @abstractmethod
-    def _validate_input(self, X, y, reset: bool) -> tuple[Any, np.ndarray, str]:
-        """Return validated ``X``, 2-D float targets and the target type."""
+    def _encode_targets(
+        self, y: np.ndarray, dtype: np.dtype, reset: bool
+    ) -> tuple[np.ndarray, str]:
+        """Return the 2-D float targets on the host and the target type."""
 
     @abstractmethod
     def _score_outputs(self, output: np.ndarray, y: np.ndarray, sample_weight) -> float:
         """Return the validation score of network outputs against encoded targets."""
 
-    # -- fitting ---------------------------------------------------------------
+    # -- input -----------------------------------------------------------------
 
+    def _validate_input(
+        self, X, y, reset: bool, source: Backend | None
+    ) -> tuple[Any, np.ndarray, str]:
+        """Return validated ``X``, the 2-D float targets on the host, their type.
+
+        ``X`` stays in its namespace (``source``) or, for NumPy-like input, is
+        a NumPy array or a CSR/CSC matrix. ``y`` is small and always goes to
+        the host, where the labels are encoded.
+        """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        X = _validate_X(self, X, source, reset)
+        y = check_array(
+            _host(y),
+            accept_sparse=False,
+            ensure_2d=False,
+            dtype=None,
+            input_name="y",
+            estimator=self,
+        )
+        check_consistent_length(X, y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        targets, target_type = self._encode_targets(y, _host_dtype(X), reset)
+        return X, targets, target_type
+
+    # -- fitting ---------------------------------------------------------------
     def _hidden_sizes(self) -> list[int]:
         sizes = self.hidden_layer_sizes
         if not hasattr(sizes, "__iter__"):
@@ -160,10 +209,22 @@ class BaseTIAM(BaseEstimator, ABC):
         hidden_sizes = self._hidden_sizes()
         activation = Activation(self.activation, self.negative_slope)
         warm = self.warm_start and hasattr(self, "coefs_")
-        X, targets, target_type = self._validate_input(X, y, reset=not warm)
-        dtype = X.dtype
+        # Array API input under dispatch is computed on where it lives; other
+        # input follows the device parameter, resolved first so that a missing
+        # GPU is reported before any work.
+        source = input_backend(X)
+        backend = source if source is not None else backend_for_device(self.device)
+        X, targets, target_type = self._validate_input(
+            X, y, reset=not warm, source=source
+        )
+        dtype = _host_dtype(X)
+        if sample_weight is not None:
+            sample_weight = _host(sample_weight)
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=dtype, ensure_non_negative=True
+            sample_weight,
+            np.empty((X.shape[0], 0), dtype=dtype),
+            dtype=dtype,
+            ensure_non_negative=True,
         )
         if not np.any(sample_weight > 0):
             raise ValueError(
@@ -173,30 +234,38 @@ class BaseTIAM(BaseEstimator, ABC):
         # exactly training with it.
         keep = sample_weight > 0
         if not np.all(keep):
-            X, targets, sample_weight = X[keep], targets[keep], sample_weight[keep]
+            rows = np.flatnonzero(keep)
+            X = _take_rows(X, rows, source)
+            targets, sample_weight = targets[rows], sample_weight[rows]
         self._check_weighted_targets(targets)
 
         random_state = check_random_state(self.random_state)
         validation = None
         if self.early_stopping:
             X, targets, sample_weight, validation = self._split_validation(
-                X, targets, sample_weight, target_type, random_state
+                X, targets, sample_weight, target_type, random_state, source
             )
 
         n_outputs = targets.shape[1]
         layer_units = [X.shape[1], *hidden_sizes, n_outputs]
         if warm:
             self._check_warm_start(layer_units)
-            coefs = [c.astype(dtype) for c in self.coefs_]
-            intercepts = [b.astype(dtype) for b in self.intercepts_]
+            coefs = [to_numpy(c).astype(dtype) for c in self.coefs_]
+            intercepts = [to_numpy(b).astype(dtype) for b in self.intercepts_]
         else:
             coefs, intercepts = self._initial_parameters(
                 layer_units, dtype, random_state
             )
+        check_memory(
+            backend,
+            n_samples=X.shape[0],
+            layer_units=layer_units,
+            itemsize=dtype.itemsize,
+            inputs_copied=source is None and not backend.is_numpy,
+        )
 
-        xp = get_namespace("cpu")
+        xp = backend.xp
         loss = loss_for_target(target_type)
-        finfo = np.finfo(dtype)
         config = TIAMConfig(
             activation=activation,
             loss=loss,
@@ -211,32 +280,40 @@ class BaseTIAM(BaseEstimator, ABC):
             epsilon=float(self.epsilon),
             epsilon_decay=float(self.epsilon_decay),
             epsilon_min=float(self.epsilon_min),
-            newton_tol=float(1e-2 * np.sqrt(finfo.eps)),
+            newton_tol=float(1e-2 * np.sqrt(np.finfo(dtype).eps)),
             inertia_schedule=self._inertia_schedule,
         )
+        # The one move of the training data to the device.
         solver = TIAMSolver(
             xp,
             config,
-            X,
-            xp.asarray(targets, dtype=dtype),
-            xp.asarray(sample_weight, dtype=dtype),
-            [xp.asarray(c) for c in coefs],
-            [xp.asarray(b) for b in intercepts],
+            backend.asarray(X),
+            backend.asarray(targets),
+            backend.asarray(sample_weight),
+            [backend.asarray(c) for c in coefs],
+            [backend.asarray(b) for b in intercepts],
         )
         score = None
         if validation is not None:
             X_val, y_val, weight_val = validation
+            X_val = backend.asarray(X_val)
 
             def score(coefs, intercepts):
                 output = forward(xp, activation, coefs, intercepts, X_val)
-                return self._score_outputs(loss.output(xp, output), y_val, weight_val)
+                return self._score_outputs(
+                    to_numpy(loss.output(xp, output)), y_val, weight_val
+                )
 
         result = solver.solve(
             self.max_iter, self.tol, self.n_iter_no_change, score, bool(self.verbose)
         )
 
-        self.coefs_ = [to_numpy(c) for c in result.coefs]
-        self.intercepts_ = [to_numpy(b) for b in result.intercepts]
+        # Array API input keeps the model in its namespace, as scikit-learn
+        # does; everything else gets NumPy arrays, which pickle and predict
+        # anywhere, whatever the device.
+        keep_place = source.asarray if source is not None else to_numpy
+        self.coefs_ = [keep_place(c) for c in result.coefs]
+        self.intercepts_ = [keep_place(b) for b in result.intercepts]
         self.n_iter_ = result.n_iter
         self.loss_curve_ = result.loss_curve
         self.objective_curve_ = result.objective_curve
@@ -253,7 +330,9 @@ class BaseTIAM(BaseEstimator, ABC):
     def _check_weighted_targets(self, targets: np.ndarray) -> None:
         """Check the targets left after dropping zero weights; regression needs none."""
 
-    def _split_validation(self, X, targets, sample_weight, target_type, random_state):
+    def _split_validation(
+        self, X, targets, sample_weight, target_type, random_state, source
+    ):
         n_validation = int(np.ceil(self.validation_fraction * X.shape[0]))
         if n_validation < 2 or X.shape[0] - n_validation < 1:
             raise ValueError(
@@ -267,15 +346,23 @@ class BaseTIAM(BaseEstimator, ABC):
             stratify = (
                 np.argmax(targets, axis=1) if targets.shape[1] > 1 else targets[:, 0]
             )
-        X, X_val, targets, y_val, sample_weight, weight_val = train_test_split(
-            X,
-            targets,
-            sample_weight,
+        train, held_out = train_test_split(
+            np.arange(X.shape[0]),
             random_state=random_state,
             test_size=self.validation_fraction,
             stratify=stratify,
         )
-        return X, targets, sample_weight, (X_val, y_val, weight_val)
+        validation = (
+            _take_rows(X, held_out, source),
+            targets[held_out],
+            sample_weight[held_out],
+        )
+        return (
+            _take_rows(X, train, source),
+            targets[train],
+            sample_weight[train],
+            validation,
+        )
 
     def _check_warm_start(self, layer_units: list[int]) -> None:
         fitted = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
@@ -288,26 +375,82 @@ class BaseTIAM(BaseEstimator, ABC):
 
     # -- prediction ------------------------------------------------------------
 
-    def _forward_output(self, X) -> np.ndarray:
-        """Return the output pre-activations of the forward network for ``X``."""
+    def _forward_output(self, X, method: str) -> tuple[Any, Any, Backend | None]:
+        """Return the forward network's output pre-activations for ``X``.
+
+        Returns the output, its namespace, and the input's backend (None for
+        NumPy-like input, whose output is a NumPy array).
+        """
         check_is_fitted(self)
-        X = validate_data(
-            self,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=False,
-        )
-        xp = get_namespace("cpu")
+        source = input_backend(X)
+        fitted = array_backend(self.coefs_[0])
+        if get_config()["array_api_dispatch"] and not same_place(source, fitted):
+            raise ValueError(
+                f"Inputs passed to {type(self).__name__}.{method}() must use the "
+                "same namespace and the same device as those passed to fit(): the "
+                f"model was fitted on {_describe(fitted)}, {method} got "
+                f"{_describe(source)}."
+            )
+        X = _validate_X(self, X, source, reset=False)
         activation = Activation(self.activation, self.negative_slope)
-        coefs = [xp.asarray(c, dtype=X.dtype) for c in self.coefs_]
-        intercepts = [xp.asarray(b, dtype=X.dtype) for b in self.intercepts_]
-        return to_numpy(forward(xp, activation, coefs, intercepts, X))
+        if source is None:
+            xp = NUMPY.xp
+            place = to_numpy
+        else:
+            xp = source.xp
+            place = source.asarray
+        coefs = [xp.astype(place(c), X.dtype) for c in self.coefs_]
+        intercepts = [xp.astype(place(b), X.dtype) for b in self.intercepts_]
+        return forward(xp, activation, coefs, intercepts, X), xp, source
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
+
+
+def _host(value: Any) -> Any:
+    """Return array API arrays of another namespace as NumPy; others unchanged."""
+    if array_backend(value) is not None:
+        return to_numpy(value)
+    return value
+
+
+def _validate_X(estimator: BaseTIAM, X: Any, source: Backend | None, reset: bool):
+    """Validate ``X`` in its own namespace: float32 or float64, 2-D, finite."""
+    if source is None:
+        return validate_data(
+            estimator,
+            X,
+            accept_sparse=["csr", "csc"],
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+    xp = source.xp
+    return validate_data(estimator, X, dtype=(xp.float64, xp.float32), reset=reset)
+
+
+def _host_dtype(X: Any) -> np.dtype:
+    """Return the NumPy float dtype matching the dtype of a validated ``X``."""
+    if isinstance(X.dtype, np.dtype):
+        return X.dtype
+    name = "float32" if X.dtype == array_api_compat.array_namespace(X).float32 else None
+    return np.dtype(name or "float64")
+
+
+def _take_rows(X: Any, rows: np.ndarray, source: Backend | None) -> Any:
+    """Return the rows ``rows`` of ``X``, in its namespace, never densified."""
+    if source is None:
+        return X[rows]
+    xp = source.xp
+    return xp.take(X, xp.asarray(rows, device=source.device), axis=0)
+
+
+def _describe(backend: Backend | None) -> str:
+    if backend is None:
+        return "NumPy or array-like input"
+    return f"{backend.name} arrays on device {backend.device}"
 
 
 _PARAMETERS_DOC = """
@@ -393,6 +536,20 @@ _PARAMETERS_DOC = """
         layer sizes and classes must not change between fits. Each fit
         rebuilds the auxiliary variables by a forward pass and restarts the
         epsilon schedule; ``n_iter_`` and the curves describe the last fit.
+
+    device : {"cpu", "cuda", "auto"}, default="cpu"
+        Where the subproblem solves run, for NumPy, pandas and SciPy sparse
+        input. ``"cpu"`` uses NumPy. ``"cuda"`` uses CuPy on the current GPU
+        (install it with ``pip install "sktiam[gpu]"``): X and y move to the
+        GPU once, at the start of ``fit``, and the fitted ``coefs_`` and
+        ``intercepts_`` come back as NumPy arrays, so the model pickles and
+        predicts anywhere; ``predict`` runs on the CPU. ``"auto"`` uses CuPy
+        when it imports and sees a GPU, else NumPy. float32 input is the
+        recommended setting on a GPU. With
+        ``sklearn.set_config(array_api_dispatch=True)``, input arrays of
+        another namespace (CuPy, array-api-strict, ...) are computed on in
+        their own namespace and device instead, whatever ``device`` says; the
+        fitted arrays and the outputs are then arrays of that namespace.
 """
 
 _ATTRIBUTES_DOC = """
@@ -518,6 +675,7 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         random_state=None,
         verbose=False,
         warm_start=False,
+        device="cpu",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -540,20 +698,10 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            device=device,
         )
 
-    def _validate_input(self, X, y, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
+    def _encode_targets(self, y, dtype, reset):
         check_classification_targets(y)
         target_type = type_of_target(y)
         if target_type == "multiclass-multioutput":
@@ -583,8 +731,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
                 )
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             target_type = "multilabel-indicator"
-        targets = self._label_binarizer.transform(y).astype(X.dtype)
-        return X, targets, target_type
+        targets = self._label_binarizer.transform(y).astype(dtype)
+        return targets, target_type
 
     def _check_weighted_targets(self, targets):
         """Reject targets that, after dropping zero weights, hold a single class."""
@@ -632,9 +780,10 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         """
         return self._fit(X, y, sample_weight)
 
-    def _probabilities(self, X) -> np.ndarray:
-        output = self._forward_output(X)
-        return np.asarray(loss_for_target(self._target_type()).output(np, output))
+    def _probabilities(self, X, method: str) -> tuple[Any, Any, Backend | None]:
+        output, xp, source = self._forward_output(X, method)
+        loss = loss_for_target(self._target_type())
+        return loss.output(xp, output), xp, source
 
     def _target_type(self) -> str:
         if self._label_binarizer.y_type_ == "multilabel-indicator":
@@ -654,8 +803,11 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        probabilities = self._probabilities(X)
-        return self._label_binarizer.inverse_transform(probabilities)
+        probabilities, _, source = self._probabilities(X, "predict")
+        # Labels are decoded on the host, where classes_ lives (they may be
+        # strings); the result goes back to the input's namespace.
+        labels = self._label_binarizer.inverse_transform(to_numpy(probabilities))
+        return labels if source is None else source.asarray(labels)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -671,9 +823,9 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             The probability of each class, in the order of ``classes_``. For
             multilabel targets, the probability of each label.
         """
-        probabilities = self._probabilities(X)
+        probabilities, xp, _ = self._probabilities(X, "predict_proba")
         if self._target_type() == "binary":
-            return np.hstack([1.0 - probabilities, probabilities])
+            return xp.concat([1.0 - probabilities, probabilities], axis=1)
         return probabilities
 
     def predict_log_proba(self, X):
@@ -689,12 +841,13 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         log_y_prob : ndarray of shape (n_samples, n_classes)
             The log-probability of each class, in the order of ``classes_``.
         """
-        output = self._forward_output(X)
+        output, xp, _ = self._forward_output(X, "predict_log_proba")
         if self._target_type() == "multiclass":
-            return log_softmax(np, output)
-        log_p = -np.logaddexp(0.0, -output)
+            return log_softmax(xp, output)
+        zero = xp.zeros_like(output)
+        log_p = -xp.logaddexp(zero, -output)
         if self._target_type() == "binary":
-            return np.hstack([-np.logaddexp(0.0, output), log_p])
+            return xp.concat([-xp.logaddexp(zero, output), log_p], axis=1)
         return log_p
 
     def __sklearn_tags__(self):
@@ -763,6 +916,7 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         random_state=None,
         verbose=False,
         warm_start=False,
+        device="cpu",
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -785,23 +939,19 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
             random_state=random_state,
             verbose=verbose,
             warm_start=warm_start,
+            device=device,
         )
 
-    def _validate_input(self, X, y, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            y_numeric=True,
-            dtype=(np.float64, np.float32),
-            reset=reset,
-        )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        targets = np.asarray(y, dtype=X.dtype).reshape(y.shape[0], -1)
-        return X, targets, "continuous"
+    def _encode_targets(self, y, dtype, reset):
+        if y.dtype.kind not in "biuf":
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError) as error:
+                raise ValueError(
+                    f"TIAMRegressor needs numeric targets; y has dtype {y.dtype}."
+                ) from error
+        assert_all_finite(y, input_name="y")
+        return np.asarray(y, dtype=dtype).reshape(y.shape[0], -1), "continuous"
 
     def _score_outputs(self, output, y, sample_weight):
         return r2_score(y, output, sample_weight=sample_weight)
@@ -842,7 +992,7 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        output = self._forward_output(X)
+        output, _, _ = self._forward_output(X, "predict")
         if self.n_outputs_ == 1:
             return output[:, 0]
         return output

@@ -19,7 +19,7 @@ Every function takes the array namespace ``xp`` as its first argument.
 from abc import ABC, abstractmethod
 from typing import Any
 
-from ._activations import logistic
+from ._activations import device_of, logistic
 
 Array = Any
 
@@ -121,7 +121,9 @@ class _NewtonProx(ABC):
                 return z, n_iter
             decrease = xp.sum(gradient * direction, axis=1)
             step = xp.ones_like(objective)
-            accepted = xp.zeros(objective.shape, dtype=xp.bool)
+            accepted = xp.zeros(
+                objective.shape, dtype=xp.bool, device=device_of(objective)
+            )
             candidate, candidate_objective = z, objective
             # Rounding slack, so that steps that change the objective by less
             # than its rounding error are taken rather than halved forever. The

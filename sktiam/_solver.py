@@ -405,7 +405,7 @@ class TIAMSolver:
 
     def parameters(self) -> tuple[list[Array], list[Array]]:
         """Return copies of the current ``W_l`` and ``b_l``."""
-        return [w.copy() for w in self.coefs], [b.copy() for b in self.intercepts]
+        return _copies(self.xp, self.coefs), _copies(self.xp, self.intercepts)
 
     def is_finite(self) -> bool:
         """Return whether every weight, bias and auxiliary variable is finite."""
@@ -519,8 +519,8 @@ class TIAMSolver:
         else:
             coefs, intercepts = self.coefs, self.intercepts
         return SolveResult(
-            coefs=[w.copy() for w in coefs],
-            intercepts=[b.copy() for b in intercepts],
+            coefs=_copies(self.xp, coefs),
+            intercepts=_copies(self.xp, intercepts),
             n_iter=n_iter,
             loss_curve=loss_curve,
             objective_curve=objective_curve,
@@ -560,6 +560,11 @@ class TIAMSolver:
     def _schedule_settled(self) -> bool:
         config = self.config
         return config.epsilon_decay == 1.0 or self.epsilon <= config.epsilon_min
+
+
+def _copies(xp: Any, arrays: list[Array]) -> list[Array]:
+    """Return copies of ``arrays`` that later iterations cannot change."""
+    return [xp.asarray(a, copy=True) for a in arrays]
 
 
 def forward(

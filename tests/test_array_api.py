@@ -1,0 +1,155 @@
+"""The solver under scikit-learn's array API dispatch, proven on array-api-strict.
+
+array-api-strict implements the standard and nothing else, so a fit that runs
+under it uses nothing CuPy lacks. Its arithmetic is NumPy's, so its results
+must equal the NumPy run's.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from sktiam import TIAMClassifier, TIAMRegressor
+from sktiam._backend import gpu_available, to_numpy
+
+xp = pytest.importorskip("array_api_strict")
+StrictArray = type(xp.asarray(0.0))
+
+PARAMS = dict(hidden_layer_sizes=(12, 9), max_iter=12, random_state=0)
+
+
+def _fit(estimator, X, y, **fit_params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y, **fit_params)
+
+
+def _strict(array, device=None):
+    return xp.asarray(array, device=device)
+
+
+def _classification(n_classes):
+    X, y = make_classification(
+        n_samples=90,
+        n_features=7,
+        n_informative=4,
+        n_classes=n_classes,
+        random_state=1,
+    )
+    return X, y
+
+
+CASES = [
+    ("multiclass", TIAMClassifier, lambda: _classification(3)),
+    ("binary", TIAMClassifier, lambda: _classification(2)),
+    (
+        "regression",
+        TIAMRegressor,
+        lambda: make_regression(n_samples=90, n_features=7, random_state=1),
+    ),
+    (
+        "two outputs",
+        TIAMRegressor,
+        lambda: make_regression(
+            n_samples=90, n_features=7, n_targets=2, random_state=1
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("name, Estimator, data", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_strict_fit_and_predict_equal_numpy(name, Estimator, data, early_stopping):
+    X, y = data()
+    weights = np.random.RandomState(0).uniform(0.5, 2.0, X.shape[0])
+    weights[:5] = 0.0  # rows of zero weight are dropped by indexing
+    params = dict(PARAMS, early_stopping=early_stopping, validation_fraction=0.2)
+    reference = _fit(Estimator(**params), X, y, sample_weight=weights)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = _fit(
+            Estimator(**params), _strict(X), _strict(y), sample_weight=_strict(weights)
+        )
+        methods = ["predict"]
+        if Estimator is TIAMClassifier:
+            methods += ["predict_proba", "predict_log_proba"]
+        outputs = {m: getattr(model, m)(_strict(X)) for m in methods}
+    assert model.n_iter_ == reference.n_iter_
+    np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-10)
+    for fitted, expected in zip(
+        model.coefs_ + model.intercepts_,
+        reference.coefs_ + reference.intercepts_,
+        strict=True,
+    ):
+        assert type(fitted) is StrictArray
+        np.testing.assert_allclose(to_numpy(fitted), expected, rtol=1e-10, atol=1e-10)
+    for method, output in outputs.items():
+        assert type(output) is StrictArray
+        np.testing.assert_allclose(
+            to_numpy(output),
+            getattr(reference, method)(X),
+            rtol=1e-10,
+            atol=1e-10,
+            err_msg=method,
+        )
+
+
+@pytest.mark.parametrize("Estimator", [TIAMClassifier, TIAMRegressor])
+def test_float32_on_another_device_stays_float32_there(Estimator):
+    X, y = _classification(3)
+    X = X.astype(np.float32)
+    device = xp.Device("device1")
+    reference = _fit(Estimator(**PARAMS), X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = _fit(Estimator(**PARAMS), _strict(X, device), _strict(y, device))
+        prediction = model.predict(_strict(X, device))
+    for fitted, expected in zip(model.coefs_, reference.coefs_, strict=True):
+        assert fitted.dtype == xp.float32 and fitted.device == device
+        np.testing.assert_allclose(to_numpy(fitted), expected, rtol=1e-5, atol=1e-6)
+    assert prediction.device == device
+    np.testing.assert_allclose(
+        to_numpy(prediction), reference.predict(X), rtol=1e-5, atol=1e-5
+    )
+
+
+def test_predict_refuses_another_namespace_than_fit():
+    X, y = _classification(3)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = _fit(TIAMClassifier(**PARAMS), _strict(X), _strict(y))
+        with pytest.raises(ValueError, match=r"TIAMClassifier.predict\(\) must use"):
+            model.predict(X)
+
+
+def test_dispatch_leaves_numpy_input_unchanged():
+    X, y = _classification(3)
+    reference = _fit(TIAMClassifier(**PARAMS), X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = _fit(TIAMClassifier(**PARAMS), X, y)
+        prediction = model.predict_proba(X)
+    assert type(prediction) is np.ndarray
+    for fitted, expected in zip(model.coefs_, reference.coefs_, strict=True):
+        assert type(fitted) is np.ndarray
+        np.testing.assert_array_equal(fitted, expected)
+
+
+@pytest.mark.skipif(not gpu_available(), reason="needs CuPy and a visible GPU")
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_cupy_input_gives_cupy_output(dtype):
+    import cupy
+
+    X, y = _classification(3)
+    X = X.astype(dtype)
+    reference = _fit(TIAMClassifier(**PARAMS), X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = _fit(TIAMClassifier(**PARAMS), cupy.asarray(X), cupy.asarray(y))
+        probabilities = model.predict_proba(cupy.asarray(X))
+        labels = model.predict(cupy.asarray(X))
+    assert isinstance(probabilities, cupy.ndarray) and isinstance(labels, cupy.ndarray)
+    assert all(isinstance(c, cupy.ndarray) for c in model.coefs_)
+    tolerance = 1e-8 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(
+        probabilities.get(), reference.predict_proba(X), rtol=tolerance, atol=tolerance
+    )
