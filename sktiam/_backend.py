@@ -192,10 +192,12 @@ def to_numpy(array: Any) -> numpy.ndarray:
         return array
     if array_api_compat.is_cupy_array(array):
         return array.get()
+    if array_api_compat.is_torch_array(array):
+        return array.detach().cpu().numpy()
     if array_api_compat.is_array_api_obj(array) and not (
         array_api_compat.is_numpy_array(array)
     ):
-        # Any other namespace that lives in host memory: exchange through DLPack.
+        # Any other namespace in host memory: exchange through DLPack.
         return numpy.from_dlpack(array)
     return numpy.asarray(array)
 
