@@ -23,6 +23,7 @@ the block's metric), ``inner`` and ``project``. :func:`inertial_step` performs
 the triple-inertial prox-linear step with backtracking for every block.
 """
 
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,22 @@ from typing import Any
 from ._activations import Activation, device_of
 
 Array = Any
+
+
+class NonFiniteError(ArithmeticError):
+    """A block's objective, gradient or curvature overflowed.
+
+    Raised instead of stepping on an infinite or NaN quantity, which would
+    leave the block stuck, or carry NaN into the iterates. The solver catches
+    it, restores the last finite parameters and warns.
+    """
+
+
+def _finite(value: float, what: str) -> float:
+    """Return ``value``, or raise :class:`NonFiniteError` if it is not finite."""
+    if not math.isfinite(value):
+        raise NonFiniteError(f"the {what} is {value}")
+    return value
 
 
 @dataclass
@@ -114,11 +131,20 @@ class _Block(ABC):
         estimate = 0.0
         for _ in range(3):
             image = self.curvature_product(vector)
+            scale = 1.0
             norm = float(xp.sqrt(xp.sum(image * image)))
+            if not math.isfinite(norm):
+                # The squares overflowed, not necessarily the curvature:
+                # normalise by the largest entry first.
+                scale = _finite(float(xp.max(xp.abs(image))), "largest curvature")
+                image = image / scale
+                norm = float(xp.sqrt(xp.sum(image * image)))
             squared = float(xp.sum(vector * vector))
             if norm == 0.0 or squared == 0.0:
                 return estimate
-            estimate = float(xp.sum(vector * image)) / squared
+            estimate = _finite(
+                scale * float(xp.sum(vector * image)) / squared, "largest curvature"
+            )
             vector = image / norm
         step.direction = vector
         return estimate
@@ -158,10 +184,11 @@ class _Block(ABC):
         returned as None.
         """
         value_at_point, gradient = self.value_and_gradient(point)
+        _finite(value_at_point, "block objective")
         if not step.adaptive:
             return self.project(centre - gradient / step.tau), None, 1
         tau = max(step.tau * step.shrink, 0.6 * self.lipschitz_lower_bound(step))
-        if self.inner(gradient, gradient) == 0.0:
+        if _finite(self.inner(gradient, gradient), "gradient norm") == 0.0:
             # Stationary: the first trial is accepted whatever tau is.
             step.tau = tau
             return self.project(centre), value_at_point if centre is point else None, 0
@@ -171,7 +198,9 @@ class _Block(ABC):
         for trial in range(1, step.max_trials + 1):
             candidate = self.project(centre - gradient / tau)
             difference = candidate - point
-            curvature = self.curvature(point, candidate, difference)
+            curvature = _finite(
+                self.curvature(point, candidate, difference), "curvature"
+            )
             if curvature <= 0.5 * tau * self.inner(difference, difference) * tie:
                 step.tau = tau
                 value = value_at_point + self.inner(gradient, difference) + curvature

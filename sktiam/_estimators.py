@@ -6,13 +6,18 @@ from typing import Any
 
 import array_api_compat
 import numpy as np
+import scipy.sparse
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -148,6 +153,11 @@ class BaseTIAM(BaseEstimator, ABC):
         a NumPy array or a CSR/CSC matrix. ``y`` is small and always goes to
         the host, where the labels are encoded.
         """
+        if X is None:
+            raise ValueError(
+                f"{type(self).__name__}.fit needs training data X, a 2-D array of "
+                "shape (n_samples, n_features); got None."
+            )
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y "
@@ -175,15 +185,22 @@ class BaseTIAM(BaseEstimator, ABC):
             sizes = [sizes]
         sizes = list(sizes)
         if any(not isinstance(s, Integral) or s < 1 for s in sizes):
-            raise ValueError(
+            raise InvalidParameterError(
                 "hidden_layer_sizes must contain positive integers only, got "
                 f"{self.hidden_layer_sizes!r}."
             )
         return [int(s) for s in sizes]
 
-    def _check_schedule(self) -> None:
+    def _check_parameters(self) -> None:
+        """Check what the declared constraints cannot: names and combinations."""
+        if self.activation in NON_MONOTONE_ACTIVATIONS:
+            raise InvalidParameterError(
+                f"activation={self.activation!r} is not monotone, so TIAM's "
+                "pre-activation step has no interval preimage to project onto. "
+                f"Use one of {sorted(ACTIVATIONS)}."
+            )
         if self.epsilon_min > self.epsilon:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"epsilon_min={self.epsilon_min} must not exceed "
                 f"epsilon={self.epsilon}: the schedule only decreases epsilon."
             )
@@ -205,7 +222,7 @@ class BaseTIAM(BaseEstimator, ABC):
         return coefs, intercepts
 
     def _fit(self, X, y, sample_weight=None):
-        self._check_schedule()
+        self._check_parameters()
         hidden_sizes = self._hidden_sizes()
         activation = Activation(self.activation, self.negative_slope)
         warm = self.warm_start and hasattr(self, "coefs_")
@@ -229,6 +246,12 @@ class BaseTIAM(BaseEstimator, ABC):
         if not np.any(sample_weight > 0):
             raise ValueError(
                 "Sample weights must contain at least one non-zero number."
+            )
+        # The weights are divided by their sum, which must not overflow.
+        if np.max(sample_weight) > np.finfo(dtype).max / sample_weight.size:
+            raise ValueError(
+                "sample_weight sums to infinity; divide the weights by a constant: "
+                "only their ratios matter."
             )
         # A sample of weight 0 contributes nothing to F: training without it is
         # exactly training with it.
@@ -304,9 +327,17 @@ class BaseTIAM(BaseEstimator, ABC):
                     to_numpy(loss.output(xp, output)), y_val, weight_val
                 )
 
-        result = solver.solve(
-            self.max_iter, self.tol, self.n_iter_no_change, score, bool(self.verbose)
-        )
+        # An overflow shows as a non-finite iterate or step size, which the
+        # solver detects and reports with a ConvergenceWarning that says what
+        # to change; NumPy's own floating-point warnings would only repeat it.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = solver.solve(
+                self.max_iter,
+                self.tol,
+                self.n_iter_no_change,
+                score,
+                bool(self.verbose),
+            )
 
         # Array API input keeps the model in its namespace, as scikit-learn
         # does; everything else gets NumPy arrays, which pickle and predict
@@ -335,7 +366,7 @@ class BaseTIAM(BaseEstimator, ABC):
     ):
         n_validation = int(np.ceil(self.validation_fraction * X.shape[0]))
         if n_validation < 2 or X.shape[0] - n_validation < 1:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"validation_fraction={self.validation_fraction} leaves "
                 f"{n_validation} validation samples out of {X.shape[0]}; "
                 "early stopping needs at least 2. Raise validation_fraction, "
@@ -401,7 +432,15 @@ class BaseTIAM(BaseEstimator, ABC):
             place = source.asarray
         coefs = [xp.astype(place(c), X.dtype) for c in self.coefs_]
         intercepts = [xp.astype(place(b), X.dtype) for b in self.intercepts_]
-        return forward(xp, activation, coefs, intercepts, X), xp, source
+        with np.errstate(over="ignore", invalid="ignore"):
+            output = forward(xp, activation, coefs, intercepts, X)
+        if not bool(xp.all(xp.isfinite(output))):
+            raise ValueError(
+                f"The network's output overflowed for some rows of X in {method}: "
+                "their values are too large for these weights. Standardise X "
+                "with the scaler used for training."
+            )
+        return output, xp, source
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -418,17 +457,55 @@ def _host(value: Any) -> Any:
 
 
 def _validate_X(estimator: BaseTIAM, X: Any, source: Backend | None, reset: bool):
-    """Validate ``X`` in its own namespace: float32 or float64, 2-D, finite."""
-    if source is None:
-        return validate_data(
-            estimator,
-            X,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            reset=reset,
+    """Validate ``X`` in its own namespace: float32 or float64, 2-D, finite.
+
+    Values so large that their squares overflow are rejected too: the solver
+    squares them, and they would turn into infinities mid-fit.
+    """
+    try:
+        if source is None:
+            X = validate_data(
+                estimator,
+                X,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                reset=reset,
+            )
+        else:
+            xp = source.xp
+            X = validate_data(estimator, X, dtype=(xp.float64, xp.float32), reset=reset)
+    except ValueError as error:
+        if "could not convert" in str(error):
+            raise ValueError(
+                f"X must be numeric; {error}. Encode text or categorical "
+                "columns first, for example with OneHotEncoder."
+            ) from error
+        raise
+    _check_magnitude(X, "X")
+    return X
+
+
+def _check_magnitude(array: Any, name: str) -> None:
+    """Raise a ValueError if squaring ``array`` would overflow its dtype."""
+    values = array.data if scipy.sparse.issparse(array) else array
+    if values.size == 0:
+        return
+    xp = _namespace(values)
+    # max and -min rather than max(abs): no temporary copy of X.
+    largest = max(float(xp.max(values)), -float(xp.min(values)))
+    dtype = _host_dtype(values)
+    limit = float(np.sqrt(np.finfo(dtype).max))
+    if largest > limit:
+        raise ValueError(
+            f"{name} contains values as large as {largest:.3g}. TIAM squares them, "
+            f"which overflows {dtype.name} above {limit:.3g}. Standardise {name} "
+            "first, for example with StandardScaler."
         )
-    xp = source.xp
-    return validate_data(estimator, X, dtype=(xp.float64, xp.float32), reset=reset)
+
+
+def _namespace(array: Any) -> Any:
+    """Return the array API namespace of ``array``."""
+    return array_api_compat.array_namespace(array)
 
 
 def _host_dtype(X: Any) -> np.dtype:
@@ -715,7 +792,7 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             if len(binarizer.classes_) < 2:
                 raise ValueError(
                     "TIAMClassifier needs samples of at least 2 classes; the "
-                    f"data contain 1 class: {binarizer.classes_[0]!r}."
+                    f"data contain 1 class: {binarizer.classes_[0]}."
                 )
             self._label_binarizer = binarizer
             self.classes_ = binarizer.classes_
@@ -951,7 +1028,11 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
                     f"TIAMRegressor needs numeric targets; y has dtype {y.dtype}."
                 ) from error
         assert_all_finite(y, input_name="y")
-        return np.asarray(y, dtype=dtype).reshape(y.shape[0], -1), "continuous"
+        targets = np.asarray(y, dtype=dtype).reshape(y.shape[0], -1)
+        # float64 targets can overflow when the model computes in float32.
+        assert_all_finite(targets, input_name=f"y as {dtype.name}")
+        _check_magnitude(targets, "y")
+        return targets, "continuous"
 
     def _score_outputs(self, output, y, sample_weight):
         return r2_score(y, output, sample_weight=sample_weight)

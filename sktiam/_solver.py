@@ -28,6 +28,7 @@ from ._blocks import (
     ActivationBlock,
     BiasBlock,
     HiddenPreactivationBlock,
+    NonFiniteError,
     OutputBlock,
     StepSize,
     WeightBlock,
@@ -408,10 +409,18 @@ class TIAMSolver:
         return _copies(self.xp, self.coefs), _copies(self.xp, self.intercepts)
 
     def is_finite(self) -> bool:
-        """Return whether every weight, bias and auxiliary variable is finite."""
+        """Return whether every variable and every step size is finite.
+
+        An infinite step size is how an overflow shows before the iterates
+        are hit: a curvature that overflows makes ``tau`` infinite, and the
+        block would stop moving without saying why.
+        """
         xp = self.xp
         arrays = self.coefs + self.intercepts + self.preactivations + self.activations
-        return all(bool(xp.all(xp.isfinite(a))) for a in arrays)
+        steps = self.weight_steps + self.activation_steps
+        return all(math.isfinite(step.tau) for step in steps) and all(
+            bool(xp.all(xp.isfinite(a))) for a in arrays
+        )
 
     # -- loop ------------------------------------------------------------------
 
@@ -431,105 +440,152 @@ class TIAMSolver:
         iterations. With a validation score, the parameters of the best
         validation score are returned.
 
-        A non-finite iterate stops training: the last finite parameters are
-        returned and a :class:`~sklearn.exceptions.ConvergenceWarning` says so.
+        Nothing is lost when training goes wrong. A non-finite iterate stops
+        training, and a ``KeyboardInterrupt`` does too; the parameters of the
+        last completed iteration (or of the best validation score) are
+        returned, and a :class:`~sklearn.exceptions.ConvergenceWarning` says
+        what happened.
         """
-        loss_curve: list[float] = []
-        objective_curve: list[float] = []
-        scores: list[float] = []
-        diagnostics: dict[str, list] = {}
+        self._start(validation_score is not None)
+        try:
+            for iteration in range(max_iter):
+                if self._advance(
+                    iteration, tol, n_iter_no_change, validation_score, verbose
+                ):
+                    break
+            else:
+                warnings.warn(
+                    f"TIAM: Maximum iterations ({max_iter}) reached and the "
+                    "optimization hasn't converged yet.",
+                    ConvergenceWarning,
+                    stacklevel=2,
+                )
+        except KeyboardInterrupt:
+            # The interrupted sweep updated some blocks and not others: go
+            # back to the parameters of the last completed iteration.
+            self.coefs, self.intercepts = self._good
+            kept = "best validation score" if self._scores is not None else "last"
+            warnings.warn(
+                f"TIAM: training interrupted by the user after {self._n_iter} "
+                f"iteration(s); the model keeps the parameters of the {kept} "
+                "completed iteration.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self._warn_unconverged_prox()
+        return self._result()
+
+    def _start(self, validating: bool) -> None:
+        """Reset the records of a solve."""
+        self._loss_curve: list[float] = []
+        self._objective_curve: list[float] = []
+        self._scores: list[float] | None = [] if validating else None
+        self._diagnostics: dict[str, list] = {}
         self._best_loss = math.inf
         self._best_score = -math.inf
         self._reference = math.inf
         self._no_improvement = 0
-        good_coefs, good_intercepts = self.parameters()
-        best_params = (good_coefs, good_intercepts)
-        n_iter = 0
-        for iteration in range(max_iter):
-            if iteration > 0:
-                self.tighten_epsilon()
-            self.inertia = self.config.inertia_at(iteration)
+        self._n_iter = 0
+        self._good = self.parameters()
+        self._best = self._good
+
+    def _advance(
+        self,
+        iteration: int,
+        tol: float,
+        n_iter_no_change: int,
+        validation_score: Callable[[list[Array], list[Array]], float] | None,
+        verbose: bool,
+    ) -> bool:
+        """Run iteration ``iteration`` (from 0) and record it; True means stop."""
+        if iteration > 0:
+            self.tighten_epsilon()
+        self.inertia = self.config.inertia_at(iteration)
+        try:
             self.iterate()
             loss = self.forward_loss()
             objective = self.objective()
-            if not (
+            finite = (
                 math.isfinite(loss) and math.isfinite(objective) and self.is_finite()
-            ):
-                self.coefs, self.intercepts = good_coefs, good_intercepts
-                warnings.warn(
-                    f"TIAM produced a non-finite iterate at iteration {iteration + 1} "
-                    "and stopped; the model keeps the parameters of iteration "
-                    f"{iteration}. Standardise the features, or lower rho.",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
-                break
-            n_iter = iteration + 1
-            good_coefs, good_intercepts = self.parameters()
-            loss_curve.append(loss)
-            objective_curve.append(objective)
-            record = self.diagnostics()
-            for key, value in record.items():
-                diagnostics.setdefault(key, []).append(value)
-            score = None
-            if validation_score is not None:
-                score = validation_score(self.coefs, self.intercepts)
-                scores.append(score)
-                if score > self._best_score:
-                    best_params = (good_coefs, good_intercepts)
-            if verbose:
-                line = (
-                    f"Iteration {n_iter}, loss = {loss:.8f}, "
-                    f"objective = {objective:.8f}, epsilon = {self.epsilon:.3g}, "
-                    f"violation = {record['max_violation']:.3g}, "
-                    f"coupling = {max(record['coupling_residual']):.3g}, "
-                    f"tau(W) = {max(record['weight_step_sizes']):.3g}"
-                )
-                if score is not None:
-                    line += f", validation score = {score:.6f}"
-                print(line)
-            if self.check_convergence(loss, score, tol, n_iter_no_change):
-                if verbose:
-                    what = "Validation score" if score is not None else "Training loss"
-                    print(
-                        f"{what} did not improve more than tol={tol} for "
-                        f"{n_iter_no_change} consecutive iterations. Stopping."
-                    )
-                break
-        else:
-            warnings.warn(
-                f"TIAM: Maximum iterations ({max_iter}) reached and the "
-                "optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=2,
             )
+        except NonFiniteError:
+            finite = False
+        if not finite:
+            self.coefs, self.intercepts = self._good
+            warnings.warn(
+                "TIAM produced a non-finite value (an overflow) at iteration "
+                f"{iteration + 1} and stopped; the model keeps the parameters of "
+                f"iteration {iteration}. Standardise the features and the "
+                "targets, or lower rho.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+            return True
+        self._n_iter = iteration + 1
+        self._good = self.parameters()
+        self._loss_curve.append(loss)
+        self._objective_curve.append(objective)
+        record = self.diagnostics()
+        for key, value in record.items():
+            self._diagnostics.setdefault(key, []).append(value)
+        score = None
+        if validation_score is not None:
+            score = validation_score(self.coefs, self.intercepts)
+            self._scores.append(score)
+            if score > self._best_score:
+                self._best = self._good
+        if verbose:
+            self._print(loss, objective, record, score)
+        if self.check_convergence(loss, score, tol, n_iter_no_change):
+            if verbose:
+                what = "Validation score" if score is not None else "Training loss"
+                print(
+                    f"{what} did not improve more than tol={tol} for "
+                    f"{n_iter_no_change} consecutive iterations. Stopping."
+                )
+            return True
+        return False
+
+    def _print(
+        self, loss: float, objective: float, record: dict, score: float | None
+    ) -> None:
+        line = (
+            f"Iteration {self._n_iter}, loss = {loss:.8f}, "
+            f"objective = {objective:.8f}, epsilon = {self.epsilon:.3g}, "
+            f"violation = {record['max_violation']:.3g}, "
+            f"coupling = {max(record['coupling_residual']):.3g}, "
+            f"tau(W) = {max(record['weight_step_sizes']):.3g}"
+        )
+        if score is not None:
+            line += f", validation score = {score:.6f}"
+        print(line)
+
+    def _warn_unconverged_prox(self) -> None:
         newton_limit = getattr(self.config.loss, "max_iter", math.inf)
         unconverged = sum(
-            n >= newton_limit for n in diagnostics.get("newton_iterations", [])
+            n >= newton_limit for n in self._diagnostics.get("newton_iterations", [])
         )
         if unconverged:
             warnings.warn(
                 f"TIAM: the output prox did not reach its tolerance in "
                 f"{unconverged} iteration(s); check the targets and rho.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        if validation_score is not None and scores:
-            coefs, intercepts = best_params
-        else:
-            coefs, intercepts = self.coefs, self.intercepts
+
+    def _result(self) -> SolveResult:
+        validating = self._scores is not None
+        coefs, intercepts = self._best if validating and self._scores else self._good
         return SolveResult(
             coefs=_copies(self.xp, coefs),
             intercepts=_copies(self.xp, intercepts),
-            n_iter=n_iter,
-            loss_curve=loss_curve,
-            objective_curve=objective_curve,
-            validation_scores=scores if validation_score is not None else None,
-            best_loss=None if validation_score is not None else self._best_loss,
-            best_validation_score=self._best_score
-            if validation_score is not None
-            else None,
-            diagnostics=diagnostics,
+            n_iter=self._n_iter,
+            loss_curve=self._loss_curve,
+            objective_curve=self._objective_curve,
+            validation_scores=self._scores,
+            best_loss=None if validating else self._best_loss,
+            best_validation_score=self._best_score if validating else None,
+            diagnostics=self._diagnostics,
         )
 
     def check_convergence(

@@ -170,13 +170,6 @@ def test_model_holds_no_per_sample_state_and_pickles_small():
     assert sizes[0] == sizes[1]
 
 
-def test_pickle_round_trip_predicts_identically():
-    X, y = _blobs()
-    model = TIAMClassifier(**SMALL).fit(X, y)
-    restored = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
-
-
 def test_clone_of_fitted_model_is_unfitted_with_equal_params():
     X, y = _blobs()
     model = TIAMClassifier(rho=0.5, center_inertia=0.2, **SMALL).fit(X, y)

@@ -1,0 +1,161 @@
+"""A failing fit loses nothing: divergence, interruption and early stopping.
+
+Each fault is forced on purpose. The model must keep finite parameters that
+equal those of an independent, shorter fit that saw no fault, and say what
+happened with a warning.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from sktiam import TIAMClassifier, TIAMRegressor
+from sktiam._solver import TIAMSolver
+
+RNG = np.random.RandomState(0)
+X = RNG.randn(80, 4)
+Y_REAL = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.1 * RNG.randn(80)
+Y_CLASS = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+SMALL = dict(hidden_layer_sizes=(6, 5), random_state=0)
+
+
+def _fit_quietly(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+def _assert_same_parameters(model, reference):
+    for got, expected in zip(
+        model.coefs_ + model.intercepts_,
+        reference.coefs_ + reference.intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, expected)
+
+
+def _assert_finite_and_usable(model, X):
+    assert all(np.all(np.isfinite(w)) for w in model.coefs_ + model.intercepts_)
+    prediction = model.predict(X)
+    assert prediction.shape[0] == X.shape[0]
+    if prediction.dtype.kind == "f":
+        assert np.all(np.isfinite(prediction))
+
+
+@pytest.mark.parametrize(
+    "Estimator, params, scale, y",
+    [
+        (TIAMRegressor, {"rho": 1e308}, 1.0, Y_REAL),
+        (TIAMClassifier, {"rho": 1e308}, 1.0, Y_CLASS),
+        (TIAMRegressor, {}, 1e150, Y_REAL),
+        (TIAMRegressor, {}, 1.0, 1e150 * Y_REAL),
+    ],
+    ids=[
+        "huge rho, regression",
+        "huge rho, classification",
+        "X times 1e150",
+        "y times 1e150",
+    ],
+)
+def test_divergence_is_detected_and_the_last_finite_parameters_kept(
+    Estimator, params, scale, y
+):
+    model = Estimator(max_iter=20, **SMALL, **params)
+    with pytest.warns(ConvergenceWarning, match="non-finite value") as record:
+        model.fit(scale * X, y)
+    message = str(record[0].message)
+    assert "Standardise" in message and "rho" in message
+    stopped = model.n_iter_
+    assert stopped < 20
+    _assert_finite_and_usable(model, scale * X)
+    if stopped > 0:
+        # The parameters are those of the last finite iteration: a fit that
+        # stops there by max_iter gives the same ones.
+        reference = _fit_quietly(
+            Estimator(max_iter=stopped, **SMALL, **params), scale * X, y
+        )
+        _assert_same_parameters(model, reference)
+        assert model.loss_curve_ == reference.loss_curve_
+
+
+@pytest.mark.parametrize(
+    "Estimator, y", [(TIAMClassifier, Y_CLASS), (TIAMRegressor, Y_REAL)]
+)
+def test_an_injected_infinity_stops_the_fit_at_the_last_finite_iteration(
+    monkeypatch, Estimator, y
+):
+    original = TIAMSolver.update_activation
+    calls = {"n": 0}
+
+    def poisoned(self, layer):
+        original(self, layer)
+        calls["n"] += 1
+        if calls["n"] == 4 * (self.n_layers - 1):  # during iteration 4
+            self.activations[layer][0, 0] = np.inf
+
+    monkeypatch.setattr(TIAMSolver, "update_activation", poisoned)
+    model = Estimator(max_iter=10, **SMALL)
+    with pytest.warns(ConvergenceWarning, match="at iteration 4 and stopped"):
+        model.fit(X, y)
+    monkeypatch.setattr(TIAMSolver, "update_activation", original)
+    assert model.n_iter_ == 3
+    _assert_finite_and_usable(model, X)
+    _assert_same_parameters(model, _fit_quietly(Estimator(max_iter=3, **SMALL), X, y))
+
+
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_keyboard_interrupt_keeps_a_usable_model(monkeypatch, early_stopping):
+    """The interrupt arrives in the middle of a sweep, between two blocks."""
+    original = TIAMSolver.update_bias
+    calls = {"n": 0}
+
+    def interrupted(self, layer, product):
+        calls["n"] += 1
+        if calls["n"] == 5 * self.n_layers + 2:  # iteration 6, second layer
+            raise KeyboardInterrupt
+        original(self, layer, product)
+
+    params = dict(SMALL, max_iter=30, early_stopping=early_stopping)
+    monkeypatch.setattr(TIAMSolver, "update_bias", interrupted)
+    model = TIAMClassifier(**params)
+    with pytest.warns(ConvergenceWarning, match="interrupted by the user after 5"):
+        model.fit(X, Y_CLASS)
+    monkeypatch.setattr(TIAMSolver, "update_bias", original)
+    assert model.n_iter_ == 5
+    _assert_finite_and_usable(model, X)
+    reference = _fit_quietly(TIAMClassifier(**{**params, "max_iter": 5}), X, Y_CLASS)
+    _assert_same_parameters(model, reference)
+
+
+def test_early_stopping_restores_the_best_validation_parameters_not_the_last():
+    X_many = np.random.RandomState(1).randn(400, 4)
+    y_many = (X_many[:, 0] * X_many[:, 1] > 0).astype(int)
+    model = _fit_quietly(
+        TIAMClassifier(
+            hidden_layer_sizes=(8,),
+            early_stopping=True,
+            validation_fraction=0.25,
+            n_iter_no_change=5,
+            max_iter=80,
+            random_state=0,
+        ),
+        X_many,
+        y_many,
+    )
+    scores = model.validation_scores_
+    best = int(np.argmax(scores))
+    # The run went on after its best iteration, to a worse last one.
+    assert best < len(scores) - 1 and scores[-1] < scores[best]
+    # Rebuild the held-out split independently and score the kept model on it.
+    _, X_val, _, y_val = train_test_split(
+        X_many,
+        y_many,
+        test_size=0.25,
+        stratify=y_many,
+        random_state=np.random.RandomState(0),
+    )
+    assert model.score(X_val, y_val) == pytest.approx(scores[best])
+    assert model.score(X_val, y_val) > scores[-1]

@@ -1,0 +1,132 @@
+"""Property-based tests: any reasonable draw fits and predicts, or gets the
+documented error; probabilities sum to 1; shapes and dtypes are as documented.
+
+NumPy's RuntimeWarnings (overflow, invalid value) are errors here.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.exceptions import ConvergenceWarning
+
+from sktiam import TIAMClassifier, TIAMRegressor
+
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+SMALL = dict(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+SETTINGS = settings(
+    max_examples=75,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+#: The errors the documentation promises for data that cannot be learned from.
+DOCUMENTED = (
+    "at least 2 classes",
+    "only 1 class is left",
+    "Sample weights must contain at least one non-zero number",
+)
+
+
+@st.composite
+def features(draw):
+    n_samples = draw(st.integers(1, 40))
+    n_features = draw(st.integers(1, 6))
+    dtype = draw(st.sampled_from([np.float32, np.float64, np.int64]))
+    if dtype is np.int64:
+        elements = st.integers(-1000, 1000)
+    else:
+        elements = st.floats(-1e4, 1e4, width=32 if dtype is np.float32 else 64)
+    return draw(arrays(dtype, (n_samples, n_features), elements=elements))
+
+
+@st.composite
+def sample_weights(draw, n_samples):
+    kind = draw(st.sampled_from(["none", "positive", "with zeros"]))
+    if kind == "none":
+        return None
+    low = 0.0 if kind == "with zeros" else 0.1
+    return draw(arrays(np.float64, n_samples, elements=st.floats(low, 10.0)))
+
+
+@st.composite
+def classification(draw):
+    X = draw(features())
+    n_samples = X.shape[0]
+    n_classes = draw(st.integers(2, 20))
+    as_strings = draw(st.booleans())
+    # Imbalanced: each sample picks a class with drawn probabilities.
+    weights = np.asarray(
+        draw(st.lists(st.floats(0.01, 1.0), min_size=n_classes, max_size=n_classes))
+    )
+    seed = draw(st.integers(0, 2**16))
+    codes = np.random.RandomState(seed).choice(
+        n_classes, size=n_samples, p=weights / weights.sum()
+    )
+    labels = np.array([f"class {c}" for c in codes]) if as_strings else codes * 3 - 7
+    return X, labels, draw(sample_weights(n_samples))
+
+
+@st.composite
+def regression(draw):
+    X = draw(features())
+    n_outputs = draw(st.integers(1, 3))
+    shape = (X.shape[0],) if n_outputs == 1 else (X.shape[0], n_outputs)
+    y = draw(arrays(np.float64, shape, elements=st.floats(-1e3, 1e3)))
+    return X, y, draw(sample_weights(X.shape[0]))
+
+
+def _fit(model, X, y, sample_weight):
+    """Fit, returning None when the documented error for the draw is raised."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        try:
+            return model.fit(X, y, sample_weight=sample_weight)
+        except ValueError as error:
+            if any(fragment in str(error) for fragment in DOCUMENTED):
+                return None
+            raise
+
+
+def _expected_float_dtype(X):
+    return np.float32 if X.dtype == np.float32 else np.float64
+
+
+@SETTINGS
+@given(classification())
+def test_classifier_fits_and_predicts_or_says_why(draw):
+    X, y, sample_weight = draw
+    model = _fit(TIAMClassifier(**SMALL), X, y, sample_weight)
+    if model is None:
+        kept = y if sample_weight is None else y[sample_weight > 0]
+        assert len(np.unique(kept)) < 2
+        return
+    probabilities = model.predict_proba(X)
+    assert probabilities.shape == (X.shape[0], len(model.classes_))
+    assert probabilities.dtype == _expected_float_dtype(X)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)
+    assert np.all((probabilities >= 0) & (probabilities <= 1))
+    prediction = model.predict(X)
+    assert prediction.shape == (X.shape[0],)
+    assert prediction.dtype == model.classes_.dtype
+    assert set(prediction) <= set(model.classes_)
+    log_probabilities = model.predict_log_proba(X)
+    assert np.all(np.isfinite(log_probabilities) | (probabilities == 0))
+
+
+@SETTINGS
+@given(regression())
+def test_regressor_fits_and_predicts_or_says_why(draw):
+    X, y, sample_weight = draw
+    model = _fit(TIAMRegressor(**SMALL), X, y, sample_weight)
+    if model is None:
+        assert sample_weight is not None and not np.any(sample_weight > 0)
+        return
+    prediction = model.predict(X)
+    assert prediction.shape == y.shape
+    assert prediction.dtype == _expected_float_dtype(X)
+    assert np.all(np.isfinite(prediction))

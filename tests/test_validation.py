@@ -1,0 +1,325 @@
+"""Bad input gets a clear error, raised before any training work.
+
+One table: each case names the method it calls, the input that is wrong, the
+exception type and a fragment of the message a user reads. A fit that gets as
+far as the solver would be a bug, so the solver is replaced by a function that
+fails the test.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+import sktiam._estimators
+from sktiam import TIAMClassifier, TIAMRegressor
+
+RNG = np.random.RandomState(0)
+X = RNG.randn(40, 3)
+Y_CLASS = np.arange(40) % 3
+Y_REAL = X @ np.array([1.0, -2.0, 0.5])
+SMALL = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+
+
+def _with(values, row=0, column=0, value=np.nan):
+    changed = np.array(values, dtype=float)
+    changed[(row, column) if changed.ndim == 2 else row] = value
+    return changed
+
+
+def _fitted(Estimator):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        y = Y_CLASS if Estimator is TIAMClassifier else Y_REAL
+        return Estimator(**SMALL).fit(X, y)
+
+
+def fit(Estimator=TIAMClassifier, X=X, y=None, sample_weight=None, **params):
+    y = (Y_CLASS if Estimator is TIAMClassifier else Y_REAL) if y is None else y
+
+    def call():
+        Estimator(**{**SMALL, **params}).fit(X, y, sample_weight=sample_weight)
+
+    call.fits = True
+    return call
+
+
+def fit_without_y():
+    def call():
+        TIAMClassifier(**SMALL).fit(X, None)
+
+    call.fits = True
+    return call
+
+
+def method(name, Estimator=TIAMClassifier, X=X, fitted=True):
+    def call():
+        model = _fitted(Estimator) if fitted else Estimator(**SMALL)
+        if name == "score":
+            y = Y_CLASS if Estimator is TIAMClassifier else Y_REAL
+            return model.score(X, y[: len(X)])
+        return getattr(model, name)(X)
+
+    return call
+
+
+STRINGS = np.array([["a", "b", "c"]] * 40, dtype=object)
+MULTICLASS_MULTIOUTPUT = np.c_[np.arange(40) % 3, np.arange(40) % 4]
+
+CASES = [
+    # values in X
+    ("X with NaN", fit(X=_with(X)), ValueError, "Input X contains NaN"),
+    ("X with +inf", fit(X=_with(X, value=np.inf)), ValueError, "infinity"),
+    ("X with -inf", fit(X=_with(X, value=-np.inf)), ValueError, "infinity"),
+    (
+        "X near the float limit",
+        fit(X=_with(X, value=1e300)),
+        ValueError,
+        "values as large as 1e\\+300",
+    ),
+    (
+        "float32 X beyond its square root limit",
+        fit(X=_with(X, value=1e30).astype(np.float32)),
+        ValueError,
+        "overflows float32",
+    ),
+    (
+        "regression y near the float limit",
+        fit(TIAMRegressor, y=_with(Y_REAL, value=1e300)),
+        ValueError,
+        "y contains values as large as",
+    ),
+    # the shape and type of X
+    ("X empty", fit(X=np.empty((0, 3)), y=[]), ValueError, "0 sample"),
+    ("X 1-D", fit(X=X[:, 0]), ValueError, "Expected 2D array"),
+    ("X 3-D", fit(X=X[:, :, None]), ValueError, "dim 3"),
+    ("X without features", fit(X=X[:, :0]), ValueError, "0 feature"),
+    ("X of strings", fit(X=STRINGS), ValueError, "X must be numeric"),
+    ("X complex", fit(X=X + 1j), ValueError, "Complex data not supported"),
+    ("X None", fit(X=None), ValueError, "needs training data X"),
+    # y
+    (
+        "regression y with NaN",
+        fit(TIAMRegressor, y=_with(Y_REAL)),
+        ValueError,
+        "Input y contains NaN",
+    ),
+    (
+        "regression y of strings",
+        fit(TIAMRegressor, y=np.array(["a"] * 40)),
+        ValueError,
+        "numeric targets",
+    ),
+    ("a single class", fit(y=np.zeros(40)), ValueError, "at least 2 classes"),
+    ("y shorter than X", fit(y=Y_CLASS[:30]), ValueError, "inconsistent numbers"),
+    ("y None", fit_without_y(), ValueError, "requires y to be passed"),
+    (
+        "multiclass-multioutput y",
+        fit(y=MULTICLASS_MULTIOUTPUT),
+        ValueError,
+        "does not support multiclass-multioutput",
+    ),
+    ("float y for the classifier", fit(y=Y_REAL), ValueError, "Unknown label type"),
+    # sample_weight
+    (
+        "negative sample_weight",
+        fit(sample_weight=-np.ones(40)),
+        ValueError,
+        "Negative values",
+    ),
+    (
+        "all-zero sample_weight",
+        fit(sample_weight=np.zeros(40)),
+        ValueError,
+        "at least one non-zero",
+    ),
+    (
+        "sample_weight with NaN",
+        fit(sample_weight=_with(np.ones(40))),
+        ValueError,
+        "sample_weight contains NaN",
+    ),
+    (
+        "sample_weight of the wrong length",
+        fit(sample_weight=np.ones(30)),
+        ValueError,
+        "expected \\(40,\\)",
+    ),
+    (
+        "sample_weight summing to infinity",
+        fit(sample_weight=np.full(40, 1e307)),
+        ValueError,
+        "sums to infinity",
+    ),
+    (
+        "weights leaving a single class",
+        fit(y=np.arange(40) % 2, sample_weight=(np.arange(40) % 2).astype(float)),
+        ValueError,
+        "only 1 class is left",
+    ),
+    # predict, predict_proba and score
+    (
+        "predict with a wrong number of features",
+        method("predict", X=X[:, :2]),
+        ValueError,
+        "X has 2 features, but TIAMClassifier is expecting 3",
+    ),
+    (
+        "predict_proba with a wrong number of features",
+        method("predict_proba", X=X[:, :2]),
+        ValueError,
+        "expecting 3 features",
+    ),
+    (
+        "score with a wrong number of features",
+        method("score", X=X[:, :2]),
+        ValueError,
+        "expecting 3 features",
+    ),
+    (
+        "regressor predict with a wrong number of features",
+        method("predict", TIAMRegressor, X=X[:, :1]),
+        ValueError,
+        "expecting 3 features",
+    ),
+    (
+        "predict with NaN",
+        method("predict", X=_with(X)),
+        ValueError,
+        "Input X contains NaN",
+    ),
+    (
+        "predict_proba near the float limit",
+        method("predict_proba", X=_with(X, value=1e300)),
+        ValueError,
+        "values as large as",
+    ),
+    (
+        "predict before fit",
+        method("predict", fitted=False),
+        NotFittedError,
+        "not fitted yet",
+    ),
+    (
+        "predict_proba before fit",
+        method("predict_proba", fitted=False),
+        NotFittedError,
+        "not fitted yet",
+    ),
+    (
+        "score before fit",
+        method("score", fitted=False),
+        NotFittedError,
+        "not fitted yet",
+    ),
+    (
+        "regressor predict before fit",
+        method("predict", TIAMRegressor, fitted=False),
+        NotFittedError,
+        "not fitted yet",
+    ),
+    # parameters
+    ("rho zero", fit(rho=0.0), InvalidParameterError, "'rho' parameter"),
+    ("rho negative", fit(rho=-1.0), InvalidParameterError, "'rho' parameter"),
+    (
+        "center_inertia of 1",
+        fit(center_inertia=1.0),
+        InvalidParameterError,
+        "'center_inertia' parameter",
+    ),
+    (
+        "gradient_inertia negative",
+        fit(gradient_inertia=-0.1),
+        InvalidParameterError,
+        "'gradient_inertia' parameter",
+    ),
+    (
+        "extrapolation_inertia above 1",
+        fit(extrapolation_inertia=1.5),
+        InvalidParameterError,
+        "'extrapolation_inertia' parameter",
+    ),
+    (
+        "epsilon_min above epsilon",
+        fit(epsilon=0.1, epsilon_min=1.0),
+        InvalidParameterError,
+        "epsilon_min=1.0 must not exceed epsilon=0.1",
+    ),
+    (
+        "unknown activation",
+        fit(activation="cube"),
+        InvalidParameterError,
+        "'activation' parameter",
+    ),
+    (
+        "non-monotone activation",
+        fit(activation="gelu"),
+        InvalidParameterError,
+        "not monotone",
+    ),
+    (
+        "hidden layer of size 0",
+        fit(hidden_layer_sizes=(3, 0)),
+        InvalidParameterError,
+        "positive integers",
+    ),
+    (
+        "hidden layer of a negative size",
+        fit(hidden_layer_sizes=-3),
+        InvalidParameterError,
+        "'hidden_layer_sizes' parameter",
+    ),
+    (
+        "validation_fraction leaving 1 sample",
+        fit(early_stopping=True, validation_fraction=0.01),
+        InvalidParameterError,
+        "leaves 1 validation samples",
+    ),
+    ("unknown device", fit(device="tpu"), InvalidParameterError, "'device' parameter"),
+    ("max_iter zero", fit(max_iter=0), InvalidParameterError, "'max_iter' parameter"),
+]
+
+
+@pytest.mark.parametrize(
+    "call, error, message", [case[1:] for case in CASES], ids=[c[0] for c in CASES]
+)
+def test_bad_input_gets_a_clear_error(monkeypatch, call, error, message):
+    def no_training(*args, **kwargs):
+        raise AssertionError("training started on bad input")
+
+    # The cases of predict, predict_proba and score fit a model first.
+    if getattr(call, "fits", False):
+        monkeypatch.setattr(sktiam._estimators, "TIAMSolver", no_training)
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_the_table_covers_at_least_thirty_cases():
+    assert len(CASES) >= 30
+
+
+def test_a_column_vector_y_warns_like_scikit_learn():
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            TIAMRegressor(**SMALL).fit(X, Y_REAL[:, None])
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"hidden_layer_sizes": (5,)}, "needs the network of the previous fit"),
+        ({"y": np.arange(40) % 4}, "classes of the previous fit"),
+    ],
+)
+def test_warm_start_rejects_a_changed_network(change, message):
+    model = TIAMClassifier(**{**SMALL, "warm_start": True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, Y_CLASS)
+    y = change.pop("y", Y_CLASS)
+    model.set_params(**change)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, y)
