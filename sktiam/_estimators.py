@@ -1,5 +1,6 @@
 """TIAMClassifier and TIAMRegressor: the scikit-learn surface of sktiam."""
 
+import sys
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 from typing import Any
@@ -253,6 +254,16 @@ class BaseTIAM(BaseEstimator, ABC):
                 "sample_weight sums to infinity; divide the weights by a constant: "
                 "only their ratios matter."
             )
+        # Before the first copy of the data: the state of the full data set
+        # bounds that of what remains after the steps below.
+        layer_units = [X.shape[1], *hidden_sizes, targets.shape[1]]
+        check_memory(
+            backend,
+            n_samples=X.shape[0],
+            layer_units=layer_units,
+            itemsize=dtype.itemsize,
+            inputs_copied=source is None and not backend.is_numpy,
+        )
         # A sample of weight 0 contributes nothing to F: training without it is
         # exactly training with it.
         keep = sample_weight > 0
@@ -270,7 +281,6 @@ class BaseTIAM(BaseEstimator, ABC):
             )
 
         n_outputs = targets.shape[1]
-        layer_units = [X.shape[1], *hidden_sizes, n_outputs]
         if warm:
             self._check_warm_start(layer_units)
             coefs = [to_numpy(c).astype(dtype) for c in self.coefs_]
@@ -279,13 +289,6 @@ class BaseTIAM(BaseEstimator, ABC):
             coefs, intercepts = self._initial_parameters(
                 layer_units, dtype, random_state
             )
-        check_memory(
-            backend,
-            n_samples=X.shape[0],
-            layer_units=layer_units,
-            itemsize=dtype.itemsize,
-            inputs_copied=source is None and not backend.is_numpy,
-        )
 
         xp = backend.xp
         loss = loss_for_target(target_type)
@@ -330,14 +333,20 @@ class BaseTIAM(BaseEstimator, ABC):
         # An overflow shows as a non-finite iterate or step size, which the
         # solver detects and reports with a ConvergenceWarning that says what
         # to change; NumPy's own floating-point warnings would only repeat it.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            result = solver.solve(
-                self.max_iter,
-                self.tol,
-                self.n_iter_no_change,
-                score,
-                bool(self.verbose),
-            )
+        bar = _progress_bar(self.verbose, self.max_iter)
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                result = solver.solve(
+                    self.max_iter,
+                    self.tol,
+                    self.n_iter_no_change,
+                    score,
+                    verbose=bool(self.verbose) and bar is None,
+                    progress=bar,
+                )
+        finally:
+            if bar is not None:
+                bar.close()
 
         # Array API input keeps the model in its namespace, as scikit-learn
         # does; everything else gets NumPy arrays, which pickle and predict
@@ -447,6 +456,31 @@ class BaseTIAM(BaseEstimator, ABC):
         tags.input_tags.sparse = True
         tags.array_api_support = True
         return tags
+
+
+class _ProgressBar:
+    """A tqdm progress bar on stderr, with the loss and epsilon as its postfix."""
+
+    def __init__(self, tqdm: Any, total: int) -> None:
+        self._bar = tqdm(total=total, desc="TIAM", unit="it", file=sys.stderr)
+
+    def __call__(self, n_iter: int, loss: float, epsilon: float) -> None:
+        self._bar.set_postfix(loss=f"{loss:.5g}", epsilon=f"{epsilon:.3g}")
+        self._bar.update(n_iter - self._bar.n)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _progress_bar(verbose: int, total: int) -> _ProgressBar | None:
+    """Return a progress bar for ``verbose >= 2`` when tqdm is installed."""
+    if verbose < 2:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None  # documented: the per-iteration lines instead
+    return _ProgressBar(tqdm, total)
 
 
 def _host(value: Any) -> Any:
@@ -604,9 +638,12 @@ _PARAMETERS_DOC = """
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation and the validation split.
 
-    verbose : bool, default=False
-        Whether to print one line per iteration: the loss, the objective F
-        and epsilon.
+    verbose : bool or int, default=False
+        ``1`` (or True) prints one line per iteration, in MLPClassifier's
+        style: the loss, the objective F and epsilon, with the constraint
+        violation, the coupling residual and the weight step size. ``2``
+        shows a progress bar on stderr instead, with the loss and epsilon,
+        when tqdm is installed; without tqdm it prints the lines.
 
     warm_start : bool, default=False
         Whether to start from the previous fit's weights. The network's

@@ -2,7 +2,7 @@
 
 TIAM keeps per-sample state: the pre-activations ``Z_l`` and activations
 ``A_l`` of every layer for every sample, plus their previous values for the
-inertia (docs/algorithm.md, "Cost"). That grows with ``n_samples`` and can
+inertia (docs/algorithm.md, "Cost and memory"). That grows with ``n_samples`` and can
 exceed a GPU's memory, or the host's, long before the weights do. The
 estimate below is checked before any of it is allocated.
 """

@@ -431,6 +431,7 @@ class TIAMSolver:
         n_iter_no_change: int,
         validation_score: Callable[[list[Array], list[Array]], float] | None = None,
         verbose: bool = False,
+        progress: Callable[[int, float, float], None] | None = None,
     ) -> SolveResult:
         """Iterate until the stopping rule holds or ``max_iter`` is reached.
 
@@ -438,7 +439,9 @@ class TIAMSolver:
         training loss (or, with ``validation_score``, the validation score)
         has not improved by ``tol`` for ``n_iter_no_change`` consecutive
         iterations. With a validation score, the parameters of the best
-        validation score are returned.
+        validation score are returned. ``verbose`` prints a line per
+        iteration; ``progress``, if given, is called after each iteration
+        with the iteration count, the training loss and epsilon.
 
         Nothing is lost when training goes wrong. A non-finite iterate stops
         training, and a ``KeyboardInterrupt`` does too; the parameters of the
@@ -450,7 +453,12 @@ class TIAMSolver:
         try:
             for iteration in range(max_iter):
                 if self._advance(
-                    iteration, tol, n_iter_no_change, validation_score, verbose
+                    iteration,
+                    tol,
+                    n_iter_no_change,
+                    validation_score,
+                    verbose,
+                    progress,
                 ):
                     break
             else:
@@ -496,6 +504,7 @@ class TIAMSolver:
         n_iter_no_change: int,
         validation_score: Callable[[list[Array], list[Array]], float] | None,
         verbose: bool,
+        progress: Callable[[int, float, float], None] | None,
     ) -> bool:
         """Run iteration ``iteration`` (from 0) and record it; True means stop."""
         if iteration > 0:
@@ -536,6 +545,8 @@ class TIAMSolver:
                 self._best = self._good
         if verbose:
             self._print(loss, objective, record, score)
+        if progress is not None:
+            progress(self._n_iter, loss, self.epsilon)
         if self.check_convergence(loss, score, tol, n_iter_no_change):
             if verbose:
                 what = "Validation score" if score is not None else "Training loss"

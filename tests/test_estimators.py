@@ -1,6 +1,7 @@
 """Tests of the scikit-learn surface: targets, inputs, attributes and composition."""
 
 import pickle
+import sys
 import warnings
 
 import numpy as np
@@ -215,6 +216,29 @@ def test_verbose_prints_one_line_per_iteration(capsys):
         and "objective = " in lines[0]
         and "epsilon = " in lines[0]
     )
+
+
+def test_verbose_2_shows_a_progress_bar_on_stderr(capsys):
+    pytest.importorskip("tqdm")
+    X, y = _blobs()
+    model = TIAMClassifier(
+        hidden_layer_sizes=(6,), max_iter=5, tol=0.0, verbose=2, random_state=0
+    )
+    model.fit(X, y)
+    captured = capsys.readouterr()
+    assert "Iteration" not in captured.out
+    assert "TIAM" in captured.err and "5/5" in captured.err
+    assert "loss=" in captured.err and "epsilon=" in captured.err
+
+
+def test_verbose_2_without_tqdm_prints_the_lines(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    X, y = _blobs()
+    TIAMClassifier(
+        hidden_layer_sizes=(6,), max_iter=4, tol=0.0, verbose=2, random_state=0
+    ).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out.count("Iteration") == 4 and captured.err == ""
 
 
 def test_convergence_warning_when_max_iter_is_reached():
