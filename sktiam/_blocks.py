@@ -247,6 +247,10 @@ class WeightBlock(_Block):
         self.alpha = alpha
         self._products: list[tuple[Array, Array]] = []
 
+    def remember(self, u: Array, product: Array) -> None:
+        """Record ``A u``, computed elsewhere, for :meth:`product` to reuse."""
+        self._products = [(u, product), *self._products[:2]]
+
     def product(self, u: Array) -> Array:
         """Return ``A u``, reusing a recent product when ``u`` is the same array."""
         for known, product in self._products:

@@ -184,6 +184,7 @@ class TIAMSolver:
         self._output_loss = 0.0
         self._reports: list = []
         self._newton_iterations = 0
+        self._input_product: tuple[Array, Array] | None = None
 
     def _layer_input(self, layer: int) -> Array:
         return self.inputs if layer == 0 else self.activations[layer - 1]
@@ -202,6 +203,8 @@ class TIAMSolver:
             config.rho,
             config.alpha,
         )
+        if layer == 0 and self._input_product is not None:
+            block.remember(*self._input_product)
         new, report = inertial_step(
             block,
             self.coefs[layer],
@@ -349,6 +352,10 @@ class TIAMSolver:
         for layer in range(self.n_layers):
             weight_block = self.update_weights(layer)
             product = weight_block.product(self.coefs[layer])
+            if layer == 0:
+                # X is fixed: the next sweep's first W step and the forward
+                # pass reuse this product instead of computing it again.
+                self._input_product = (self.coefs[0], product)
             self.update_bias(layer, product)
             centre = product + self.intercepts[layer]
             if layer == last:
@@ -364,8 +371,14 @@ class TIAMSolver:
     def forward_loss(self) -> float:
         """Return the training loss of the real forward network, with the L2 term."""
         xp = self.xp
+        known, product = self._input_product or (None, None)
         output = forward(
-            xp, self.config.activation, self.coefs, self.intercepts, self.inputs
+            xp,
+            self.config.activation,
+            self.coefs,
+            self.intercepts,
+            self.inputs,
+            first_product=product if known is self.coefs[0] else None,
         )
         data = float(
             xp.sum(
@@ -640,15 +653,18 @@ def forward(
     coefs: list[Array],
     intercepts: list[Array],
     inputs: Array,
+    first_product: Array | None = None,
 ) -> Array:
     """Return the network output ``sigma(... sigma(X W_1 + b_1) ...) W_L + b_L``.
 
     The real network, with no auxiliary variables: what prediction uses.
+    ``first_product``, if given, is ``X W_1``, already computed.
     """
     hidden = inputs
     last = len(coefs) - 1
     for layer, (w, b) in enumerate(zip(coefs, intercepts, strict=True)):
-        hidden = hidden @ w + b
+        product = first_product if layer == 0 and first_product is not None else None
+        hidden = (hidden @ w if product is None else product) + b
         if layer < last:
             hidden = activation(xp, hidden)
     return hidden
