@@ -9,13 +9,16 @@ part. All other parameters keep their defaults.
 Stage 1 fits the whole grid on the split of seed 0. Stage 2 refits the four
 configurations with the best mean score on the splits of seeds 1 and 2 as
 well (``random_state`` follows the split seed) and reports the mean over the
-three splits; the defaults are the best of stage 2. The script prints
-both tables as markdown; its output is recorded in docs/defaults_sweep.md.
+three splits; the defaults are the best of stage 2. Stage 3 then tries the
+epsilon cycle (``epsilon_cycle``) on top of those defaults, over the same
+three splits. The script prints the tables as markdown; its output is
+recorded in docs/defaults_sweep.md.
 
-Run it with ``python benchmarks/sweep_defaults.py`` (about 12 minutes on two
-cores).
+Run it with ``python benchmarks/sweep_defaults.py`` (about 20 minutes on two
+cores), or one stage with ``--stage 3``.
 """
 
+import argparse
 import itertools
 import warnings
 
@@ -39,6 +42,7 @@ SCHEDULES = [(100.0, 0.5, 1e-3), (100.0, 0.5, 0.03)]
 INERTIAS = [(0.0, 0.0, 0.0), (0.3, 0.3, 0.3), (0.5, 0.5, 0.0), (0.8, 0.8, 0.0)]
 CONFIRM_SEEDS = [0, 1, 2]
 N_CONFIRMED = 4
+CYCLES = [None, 40, 50, 67, 100]
 
 
 def split(name, seed):
@@ -57,7 +61,7 @@ def split(name, seed):
     return X_train, X_test, y_train, y_test
 
 
-def scores(config, splits, seed):
+def scores(config, splits, seed, **extra):
     """Return the test score of one configuration on every dataset."""
     rho, alpha, (epsilon, decay, epsilon_min), inertia = config
     result = []
@@ -73,6 +77,7 @@ def scores(config, splits, seed):
             gradient_inertia=inertia[1],
             extrapolation_inertia=inertia[2],
             random_state=seed,
+            **extra,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -87,8 +92,41 @@ def describe(config):
     return f"| {rho} | {alpha:g} | {epsilon:g}, {decay}, {epsilon_min:g} | {inertia} |"
 
 
+def stage_three() -> None:
+    """Try the epsilon cycle on top of the defaults, over the three splits."""
+    header = " | ".join(DATASETS)
+    print(f"Stage 3: epsilon_cycle, mean over split seeds {CONFIRM_SEEDS}\n")
+    print(f"| epsilon_cycle | {header} | mean | digits per seed |")
+    print("|---|" + "---|" * (len(DATASETS) + 2))
+    splits = {seed: {n: split(n, seed) for n in DATASETS} for seed in CONFIRM_SEEDS}
+    defaults = (0.1, 1e-3, (100.0, 0.5, 0.03), (0.8, 0.8, 0.0))
+    for cycle in CYCLES:
+        results = [
+            scores(defaults, splits[seed], seed, epsilon_cycle=cycle)
+            for seed in CONFIRM_SEEDS
+        ]
+        means = np.mean(results, axis=0)
+        cells = " | ".join(f"{s:.4f}" for s in means)
+        digits = ", ".join(f"{r[0]:.4f}" for r in results)
+        print(f"| {cycle} | {cells} | {np.mean(means):.4f} | {digits} |", flush=True)
+
+
 def main() -> None:
-    """Run both stages and print their tables."""
+    """Run the stages and print their tables."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", type=int, choices=[1, 3], default=None)
+    stage = parser.parse_args().stage
+    if stage == 3:
+        stage_three()
+        return
+    stages_one_and_two()
+    if stage is None:
+        print()
+        stage_three()
+
+
+def stages_one_and_two() -> None:
+    """Run stages 1 and 2 and print their tables."""
     header = " | ".join(DATASETS)
     columns = "|---|---|---|---|" + "---|" * (len(DATASETS) + 1)
     print("Stage 1: split seed 0\n")

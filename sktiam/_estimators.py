@@ -67,6 +67,7 @@ class BaseTIAM(BaseEstimator, ABC):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "epsilon_decay": [Interval(Real, 0, 1, closed="right")],
         "epsilon_min": [Interval(Real, 0, None, closed="neither")],
+        "epsilon_cycle": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -99,6 +100,7 @@ class BaseTIAM(BaseEstimator, ABC):
         epsilon,
         epsilon_decay,
         epsilon_min,
+        epsilon_cycle,
         max_iter,
         tol,
         n_iter_no_change,
@@ -121,6 +123,7 @@ class BaseTIAM(BaseEstimator, ABC):
         self.epsilon = epsilon
         self.epsilon_decay = epsilon_decay
         self.epsilon_min = epsilon_min
+        self.epsilon_cycle = epsilon_cycle
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -308,6 +311,7 @@ class BaseTIAM(BaseEstimator, ABC):
             epsilon_min=float(self.epsilon_min),
             newton_tol=float(1e-2 * np.sqrt(np.finfo(dtype).eps)),
             inertia_schedule=self._inertia_schedule,
+            epsilon_cycle=self.epsilon_cycle,
         )
         # The one move of the training data to the device.
         solver = TIAMSolver(
@@ -615,6 +619,15 @@ _PARAMETERS_DOC = """
     epsilon_min : float, default=0.03
         Smallest epsilon of the schedule.
 
+    epsilon_cycle : int or None, default=50
+        Length of an epsilon cycle, in iterations. Every ``epsilon_cycle``
+        iterations, ``Z`` and ``A`` are rebuilt by a forward pass of the
+        current weights and the epsilon schedule starts again from
+        ``epsilon``, so the hidden layers, which learn while epsilon shrinks,
+        learn again from the trained layers above. None runs one cycle: the
+        paper's schedule. The cycle is sktiam's addition to TIAM, chosen by
+        the defaults sweep; see ``docs/algorithm.md``.
+
     max_iter : int, default=200
         Maximum number of TIAM iterations (sweeps over all blocks).
 
@@ -781,6 +794,7 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         epsilon=100.0,
         epsilon_decay=0.5,
         epsilon_min=0.03,
+        epsilon_cycle=50,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
@@ -804,6 +818,7 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             epsilon=epsilon,
             epsilon_decay=epsilon_decay,
             epsilon_min=epsilon_min,
+            epsilon_cycle=epsilon_cycle,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
@@ -1022,6 +1037,7 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         epsilon=100.0,
         epsilon_decay=0.5,
         epsilon_min=0.03,
+        epsilon_cycle=50,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
@@ -1045,6 +1061,7 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
             epsilon=epsilon,
             epsilon_decay=epsilon_decay,
             epsilon_min=epsilon_min,
+            epsilon_cycle=epsilon_cycle,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,

@@ -64,6 +64,10 @@ class TIAMConfig:
         Maps the iteration index ``k`` (from 0) to the ``(p1, p2, p3)`` of
         that iteration, replacing ``inertia``. Used by the benchmarks for the
         Nesterov-type baseline; None keeps ``inertia`` constant.
+    epsilon_cycle : int or None, default=None
+        Every ``epsilon_cycle`` iterations, rebuild ``Z_l`` and ``A_l`` by a
+        forward pass of the current weights and restart the epsilon schedule
+        (:meth:`TIAMSolver.restart`). None never restarts.
     """
 
     activation: Activation
@@ -77,6 +81,7 @@ class TIAMConfig:
     epsilon_min: float
     newton_tol: float
     inertia_schedule: Callable[[int], tuple[float, float, float]] | None = None
+    epsilon_cycle: int | None = None
 
     def inertia_at(self, iteration: int) -> tuple[float, float, float]:
         """Return ``(p1, p2, p3)`` for iteration ``iteration`` (from 0)."""
@@ -185,6 +190,18 @@ class TIAMSolver:
         self._reports: list = []
         self._newton_iterations = 0
         self._input_product: tuple[Array, Array] | None = None
+
+    def restart(self) -> None:
+        """Start a new cycle from the current weights: the state of :meth:`setup`.
+
+        ``Z_l`` and ``A_l`` are rebuilt by a forward pass, so the relaxed
+        network becomes the real one again and every coupling residual is
+        zero; epsilon, the momentum and the step sizes start afresh. The
+        hidden layers learn from the layers above while epsilon shrinks
+        (docs/algorithm.md), and a restart lets them learn again, now from
+        trained upper layers.
+        """
+        self.setup()
 
     def _layer_input(self, layer: int) -> Array:
         return self.inputs if layer == 0 else self.activations[layer - 1]
@@ -520,7 +537,10 @@ class TIAMSolver:
         progress: Callable[[int, float, float], None] | None,
     ) -> bool:
         """Run iteration ``iteration`` (from 0) and record it; True means stop."""
-        if iteration > 0:
+        every = self.config.epsilon_cycle
+        if every is not None and iteration > 0 and iteration % every == 0:
+            self.restart()
+        elif iteration > 0:
             self.tighten_epsilon()
         self.inertia = self.config.inertia_at(iteration)
         try:

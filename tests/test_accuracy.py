@@ -28,31 +28,10 @@ def _test_score(model, X, y, seed, stratify):
     return pipeline.score(X_test, y_test)
 
 
-# The target of 0.95 on digits is not met: with the defaults of the sweep
-# (docs/defaults_sweep.md) TIAM scores 0.9489 on this split, 0.9578 and 0.9333
-# on the splits of seeds 1 and 2. strict=True turns a pass into a failure, so
-# that the marker goes when the target is reached.
-DIGITS_TARGET_NOT_MET = pytest.mark.xfail(
-    strict=True, reason="TIAM reaches 0.9489 on digits here; the target is 0.95"
-)
-
-
-@pytest.mark.parametrize(
-    "loader, threshold",
-    [
-        pytest.param(load_digits, 0.95, marks=DIGITS_TARGET_NOT_MET),
-        (load_breast_cancer, 0.95),
-    ],
-)
-def test_classification_accuracy_with_defaults(loader, threshold):
+@pytest.mark.parametrize("loader", [load_digits, load_breast_cancer])
+def test_classification_accuracy_with_defaults(loader):
     X, y = loader(return_X_y=True)
-    assert _test_score(TIAMClassifier(random_state=0), X, y, 0, True) >= threshold
-
-
-def test_digits_accuracy_does_not_regress():
-    """A guard below the unmet target: what the defaults reach today, to 0.01."""
-    X, y = load_digits(return_X_y=True)
-    assert _test_score(TIAMClassifier(random_state=0), X, y, 0, True) >= 0.94
+    assert _test_score(TIAMClassifier(random_state=0), X, y, 0, True) >= 0.95
 
 
 def test_diabetes_r2_with_defaults():

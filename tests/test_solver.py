@@ -1,8 +1,10 @@
 """Tests of the TIAM sweep: objective, safeguard, constraints and convergence."""
 
+import warnings
+
 import numpy as np
 import pytest
-from sklearn.datasets import make_blobs, make_regression
+from sklearn.datasets import make_blobs, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.preprocessing import LabelBinarizer, StandardScaler
@@ -116,6 +118,7 @@ def test_monotone_objective_never_increases_at_fixed_epsilon():
         epsilon=0.3,
         epsilon_decay=1.0,
         epsilon_min=0.3,
+        epsilon_cycle=None,
         max_iter=60,
         tol=0.0,
         n_iter_no_change=1000,
@@ -139,6 +142,7 @@ def test_without_safeguard_the_same_run_can_increase():
         epsilon=0.3,
         epsilon_decay=1.0,
         epsilon_min=0.3,
+        epsilon_cycle=None,
         max_iter=60,
         tol=0.0,
         n_iter_no_change=1000,
@@ -291,3 +295,25 @@ def test_inertia_schedule_replaces_the_constant_inertia():
     for a, b in zip(zero.coefs_, scheduled.coefs_, strict=True):
         np.testing.assert_array_equal(a, b)
     assert not np.array_equal(default.coefs_[0], scheduled.coefs_[0])
+
+
+def test_an_epsilon_cycle_equals_a_warm_started_refit():
+    """A restart rebuilds Z and A by a forward pass and restarts epsilon: what
+    a warm-started fit does, so the two must give the same weights."""
+    X, y = make_classification(
+        n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
+    )
+    params = dict(hidden_layer_sizes=(8, 6), tol=0.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cycled = TIAMClassifier(epsilon_cycle=7, max_iter=14, **params).fit(X, y)
+        warm = TIAMClassifier(max_iter=7, warm_start=True, **params)
+        warm.fit(X, y)
+        first_cycle = list(warm.loss_curve_)
+        warm.fit(X, y)
+    assert cycled.n_iter_ == 14
+    assert cycled.loss_curve_ == first_cycle + warm.loss_curve_
+    for a, b in zip(cycled.coefs_, warm.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    epsilons = cycled.diagnostics_["epsilon"]
+    assert epsilons[0] == epsilons[7] == 100.0 and epsilons[6] < 100.0
