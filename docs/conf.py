@@ -9,8 +9,9 @@ The gallery runs every ``examples/plot_*.py`` script during the build.
 
 import re
 
-import sktiam
 from sphinx_gallery.sorting import ExplicitOrder
+
+import sktiam
 
 project = "sktiam"
 author = "the sktiam developers"
