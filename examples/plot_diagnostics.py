@@ -49,10 +49,10 @@ print("coupling residuals, shape (iterations, layers):", residuals.shape)
 # %%
 # The plots.
 fig, (box_axis, coupling_axis, work_axis) = plt.subplots(1, 3, figsize=(16, 4.8))
-box_axis.semilogy(iterations, diagnostics["epsilon"], "k--", label="epsilon")
 box_axis.semilogy(
     iterations, diagnostics["max_violation"], "C3", label=r"max $|A_l - \sigma(Z_l)|$"
 )
+box_axis.semilogy(iterations, diagnostics["epsilon"], "k--", label="epsilon")
 box_axis.set_xlabel("iteration")
 box_axis.set_ylabel("value (same units as the activations)")
 box_axis.set_title("Constraint violation and epsilon")
