@@ -7,8 +7,6 @@ Build with ``pip install -e ".[docs]"``, then, from the repository root::
 The gallery runs every ``examples/plot_*.py`` script during the build.
 """
 
-import re
-
 from sphinx_gallery.sorting import ExplicitOrder
 
 import sktiam
@@ -78,28 +76,3 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     "reset_modules": ("matplotlib",),
 }
-
-
-# Two slips in the estimators' docstrings (sktiam/_estimators.py) break their
-# rendering, and the library is to fix them:
-# - the shared parameter and attribute lists are substituted one level too
-#   deep on their first line, so that ``coefs_`` reads as part of the
-#   description of ``classes_`` and vanishes from TIAMClassifier's attributes;
-# - the type ``(n_features_in_,)`` is read by docutils as a link target.
-# Until then, the build repairs both; tests/test_docs.py fails once the
-# library is fixed, as a reminder to delete this.
-_OVERINDENTED_FIRST_ENTRY = re.compile(r"^\s+((?:hidden_layer_sizes|coefs_) : )")
-
-
-def _repair_estimator_docstring(app, what, name, obj, options, lines):
-    """Dedent the first substituted entries and quote ``n_features_in_``."""
-    if what != "class" or obj not in (sktiam.TIAMClassifier, sktiam.TIAMRegressor):
-        return
-    for index, line in enumerate(lines):
-        line = _OVERINDENTED_FIRST_ENTRY.sub(r"\1", line)
-        lines[index] = line.replace("(n_features_in_,)", "(``n_features_in_``,)")
-
-
-def setup(app):
-    """Connect the docstring repair before numpydoc parses the docstrings."""
-    app.connect("autodoc-process-docstring", _repair_estimator_docstring, priority=400)

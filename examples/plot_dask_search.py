@@ -27,8 +27,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sktiam import TIAMClassifier
-from sktiam._memory import training_state_bytes
+from sktiam import TIAMClassifier, training_state_bytes
 
 X, y = load_digits(return_X_y=True)
 X, y = X[:600], y[:600]

@@ -6,7 +6,7 @@ method that splits the network into small block subproblems.
 """
 
 from ._estimators import TIAMClassifier, TIAMRegressor
-from ._memory import InsufficientMemoryError
+from ._memory import InsufficientMemoryError, training_state_bytes
 
 __version__ = "0.1.0"
 
@@ -15,4 +15,5 @@ __all__ = [
     "TIAMClassifier",
     "TIAMRegressor",
     "__version__",
+    "training_state_bytes",
 ]

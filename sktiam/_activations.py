@@ -155,6 +155,28 @@ class Activation:
         """Return ``sigma(z)`` elementwise."""
         return self._spec.function(xp, z, self.negative_slope)
 
+    @property
+    def range(self) -> tuple[float | None, float | None]:
+        """The infimum and supremum of ``sigma``; None for an unbounded side."""
+        return self._spec.lower, self._spec.upper
+
+    def activation_box(
+        self, xp: Any, activated: Array, epsilon: float
+    ) -> tuple[Array, Array]:
+        """Return the box of ``A`` around ``sigma(Z)``, within the range of ``sigma``.
+
+        ``[sigma(Z) - eps, sigma(Z) + eps]`` intersected with the closed range
+        ``[inf sigma, sup sigma]``. An ``A`` outside the range, for instance
+        ``A > 1`` for ``tanh``, has no preimage: the next ``Z`` step would clip
+        to the edge of the range and send ``Z`` to a saturated extreme.
+        """
+        lower, upper = activated - epsilon, activated + epsilon
+        if self._spec.lower is not None:
+            lower = xp.maximum(lower, self._spec.lower)
+        if self._spec.upper is not None:
+            upper = xp.minimum(upper, self._spec.upper)
+        return lower, upper
+
     def preimage(self, xp: Any, lo: Array, hi: Array) -> tuple[Array, Array]:
         """Return the box ``[z_lo, z_hi]`` of inputs whose outputs lie in ``[lo, hi]``.
 

@@ -429,8 +429,10 @@ class ActivationBlock(_Block):
     """Block ``A_l``: ``f(A) = (rho/2) sum_i s_i ||Z'_i - A_i W' - b'||^2``.
 
     ``Z', W', b'`` belong to layer ``l + 1``. The constraint is the box
-    ``[sigma(Z_l) - eps, sigma(Z_l) + eps]``. In the sample metric the gradient
-    is ``rho (A W' + b' - Z') W'^T``; its step is found by backtracking.
+    ``[lower, upper]``: ``[sigma(Z_l) - eps, sigma(Z_l) + eps]`` within the
+    range of ``sigma`` (:meth:`Activation.activation_box`). In the sample
+    metric the gradient is ``rho (A W' + b' - Z') W'^T``; its step is found by
+    backtracking.
     """
 
     def __init__(
@@ -439,8 +441,8 @@ class ActivationBlock(_Block):
         next_weights: Array,
         next_bias: Array,
         next_target: Array,
-        activated: Array,
-        epsilon: float,
+        lower: Array,
+        upper: Array,
         weights: Array,
         rho: float,
     ) -> None:
@@ -448,8 +450,7 @@ class ActivationBlock(_Block):
         self.next_weights = next_weights
         self.next_bias = next_bias
         self.next_target = next_target
-        self.lower = activated - epsilon
-        self.upper = activated + epsilon
+        self.lower, self.upper = lower, upper
         self.metric = weights
         self.rho = rho
 

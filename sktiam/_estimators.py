@@ -720,7 +720,7 @@ _ATTRIBUTES_DOC = """
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     n_layers_ : int
@@ -1140,5 +1140,5 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
 
 for _estimator in (TIAMClassifier, TIAMRegressor):
     _estimator.__doc__ = _estimator.__doc__.format(
-        parameters=_PARAMETERS_DOC.lstrip("\n"), attributes=_ATTRIBUTES_DOC.lstrip("\n")
+        parameters=_PARAMETERS_DOC.lstrip(), attributes=_ATTRIBUTES_DOC.lstrip()
     )

@@ -318,13 +318,17 @@ class TIAMSolver:
         self._reports.append(report)
 
     def _activation_block(self, layer: int, epsilon: float) -> ActivationBlock:
+        activation = self.config.activation
+        lower, upper = activation.activation_box(
+            self.xp, activation(self.xp, self.preactivations[layer]), epsilon
+        )
         return ActivationBlock(
             self.xp,
             self.coefs[layer + 1],
             self.intercepts[layer + 1],
             self.preactivations[layer + 1],
-            self.config.activation(self.xp, self.preactivations[layer]),
-            epsilon,
+            lower,
+            upper,
             self.weights,
             self.config.rho,
         )

@@ -153,3 +153,32 @@ def test_leaky_relu_with_zero_slope_is_relu():
     np.testing.assert_array_equal(
         Activation("leaky_relu", 0.0)(np, z), np.maximum(z, 0)
     )
+
+
+@pytest.mark.parametrize(
+    "name, low, high",
+    [
+        ("relu", 0.0, np.inf),
+        ("elu", -1.0, np.inf),
+        ("softplus", 0.0, np.inf),
+        ("tanh", -1.0, 1.0),
+        ("logistic", 0.0, 1.0),
+        ("leaky_relu", -np.inf, np.inf),
+        ("identity", -np.inf, np.inf),
+    ],
+)
+@settings(max_examples=50, deadline=None)
+@given(z=st.floats(-30, 30), epsilon=st.floats(1e-3, 100.0))
+def test_activation_box_holds_sigma_and_stays_in_the_range(name, low, high, z, epsilon):
+    """The A box is [sigma(z) - eps, sigma(z) + eps] cut to [inf sigma, sup sigma],
+    the ranges written out here by hand."""
+    activation = Activation(name, 0.1)
+    activated = activation(np, np.array([z]))
+    lower, upper = activation.activation_box(np, activated, epsilon)
+    assert activation.range == (
+        None if np.isinf(low) else low,
+        None if np.isinf(high) else high,
+    )
+    np.testing.assert_allclose(lower, np.maximum(activated - epsilon, low))
+    np.testing.assert_allclose(upper, np.minimum(activated + epsilon, high))
+    assert lower[0] <= activated[0] <= upper[0]

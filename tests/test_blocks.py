@@ -31,13 +31,14 @@ def _weight_block(rng, alpha=0.1, inputs=None):
 
 
 def _activation_block(rng, epsilon=0.3):
+    activated = np.maximum(rng.randn(N, D_IN), 0)
     return ActivationBlock(
         np,
         rng.randn(D_IN, D_OUT),
         rng.randn(D_OUT),
         rng.randn(N, D_OUT),
-        np.maximum(rng.randn(N, D_IN), 0),
-        epsilon,
+        activated - epsilon,
+        activated + epsilon,
         _weights(rng),
         0.7,
     )
@@ -234,9 +235,18 @@ def test_weighted_rows_move_like_repeated_rows():
     weighted = counts[:, None] / counts.sum()
     repeated = np.repeat(np.arange(4), counts)
     uniform = np.full((len(repeated), 1), 1 / len(repeated))
-    a_weighted = ActivationBlock(np, w_next, b_next, z_next, a, 0.5, weighted, 0.6)
+    a_weighted = ActivationBlock(
+        np, w_next, b_next, z_next, a - 0.5, a + 0.5, weighted, 0.6
+    )
     a_repeated = ActivationBlock(
-        np, w_next, b_next, z_next[repeated], a[repeated], 0.5, uniform, 0.6
+        np,
+        w_next,
+        b_next,
+        z_next[repeated],
+        a[repeated] - 0.5,
+        a[repeated] + 0.5,
+        uniform,
+        0.6,
     )
     step_w, step_r = StepSize(1.0), StepSize(1.0)
     new_w, _ = inertial_step(a_weighted, a, a, (0, 0, 0), step_w, False)

@@ -40,18 +40,7 @@ def _fitted_attributes(Estimator) -> set[str]:
 @pytest.mark.parametrize(
     "Estimator",
     [
-        pytest.param(
-            TIAMClassifier,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "sktiam/_estimators.py substitutes the shared attribute list "
-                    "one level too deep, so numpydoc reads coefs_ as part of "
-                    "classes_; docs/conf.py repairs it for the build. When this "
-                    "passes, delete the marker and the repair."
-                ),
-            ),
-        ),
+        TIAMClassifier,
         TIAMRegressor,
     ],
 )
