@@ -129,12 +129,12 @@ class Activation:
     ----------
     name : str
         One of :data:`ACTIVATIONS`.
-    negative_slope : float, default=0.01
+    negative_slope : float, default=0.3
         Slope of ``leaky_relu`` for negative inputs; ignored by the others.
         A slope of 0 makes ``leaky_relu`` a ``relu``.
     """
 
-    def __init__(self, name: str, negative_slope: float = 0.01) -> None:
+    def __init__(self, name: str, negative_slope: float = 0.3) -> None:
         if name in NON_MONOTONE_ACTIVATIONS:
             raise ValueError(
                 f"activation={name!r} is not monotone, so TIAM's pre-activation "
@@ -163,14 +163,19 @@ class Activation:
     def activation_box(
         self, xp: Any, activated: Array, epsilon: float
     ) -> tuple[Array, Array]:
-        """Return the box of ``A`` around ``sigma(Z)``, within the range of ``sigma``.
+        """Return the box of ``A`` around ``sigma(Z)``.
 
-        ``[sigma(Z) - eps, sigma(Z) + eps]`` intersected with the closed range
-        ``[inf sigma, sup sigma]``. An ``A`` outside the range, for instance
-        ``A > 1`` for ``tanh``, has no preimage: the next ``Z`` step would clip
-        to the edge of the range and send ``Z`` to a saturated extreme.
+        ``[sigma(Z) - eps, sigma(Z) + eps]``, intersected with the closed range
+        ``[inf sigma, sup sigma]`` for the activations whose range is open
+        (elu, softplus, tanh, logistic). There an ``A`` beyond the range, for
+        instance ``A > 1`` for ``tanh``, has no preimage, and the preimage of
+        the range's edge is infinite: the next ``Z`` step would send ``Z`` to
+        a saturated extreme. For relu the nearest preimage of an ``A < 0`` is
+        ``Z <= 0``, which is harmless, and the box is left as it is.
         """
         lower, upper = activated - epsilon, activated + epsilon
+        if not self._spec.open_range:
+            return lower, upper
         if self._spec.lower is not None:
             lower = xp.maximum(lower, self._spec.lower)
         if self._spec.upper is not None:

@@ -158,7 +158,6 @@ def test_leaky_relu_with_zero_slope_is_relu():
 @pytest.mark.parametrize(
     "name, low, high",
     [
-        ("relu", 0.0, np.inf),
         ("elu", -1.0, np.inf),
         ("softplus", 0.0, np.inf),
         ("tanh", -1.0, 1.0),
@@ -170,8 +169,8 @@ def test_leaky_relu_with_zero_slope_is_relu():
 @settings(max_examples=50, deadline=None)
 @given(z=st.floats(-30, 30), epsilon=st.floats(1e-3, 100.0))
 def test_activation_box_holds_sigma_and_stays_in_the_range(name, low, high, z, epsilon):
-    """The A box is [sigma(z) - eps, sigma(z) + eps] cut to [inf sigma, sup sigma],
-    the ranges written out here by hand."""
+    """The A box is [sigma(z) - eps, sigma(z) + eps] cut to [inf sigma, sup sigma]
+    where the range is open, the ranges written out here by hand."""
     activation = Activation(name, 0.1)
     activated = activation(np, np.array([z]))
     lower, upper = activation.activation_box(np, activated, epsilon)
@@ -182,3 +181,11 @@ def test_activation_box_holds_sigma_and_stays_in_the_range(name, low, high, z, e
     np.testing.assert_allclose(lower, np.maximum(activated - epsilon, low))
     np.testing.assert_allclose(upper, np.minimum(activated + epsilon, high))
     assert lower[0] <= activated[0] <= upper[0]
+
+
+def test_relu_activation_box_is_not_cut():
+    """relu's range is closed at 0, whose preimage is finite: no cut."""
+    activated = np.array([0.0, 0.5])
+    lower, upper = Activation("relu").activation_box(np, activated, 1.0)
+    np.testing.assert_array_equal(lower, [-1.0, -0.5])
+    np.testing.assert_array_equal(upper, [1.0, 1.5])
