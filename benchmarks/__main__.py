@@ -5,7 +5,11 @@ dataset, the scaling figure and ``results.json``, and writes the report to
 ``--report`` (default: ``BENCHMARKS.md`` at the top of the repository, or
 ``OUT/BENCHMARKS.md`` with ``--quick``). ``--quick`` is a smoke run of a few
 seconds: two small datasets and two sizes of the scaling series, one seed,
-four iterations per fit.
+four iterations per fit. ``--from-results`` rewrites the report and the
+figures from ``OUT/results.json`` without running anything.
+
+The report of a full run ends with ``benchmarks/notes.md``, the reading of
+the results written by hand.
 """
 
 import argparse
@@ -20,6 +24,7 @@ from .report import main_table, write_report
 from .runner import Config, run
 
 REPOSITORY = Path(__file__).resolve().parent.parent
+NOTES = Path(__file__).resolve().parent / "notes.md"
 QUICK_DATASETS = ["wine", "diabetes", "synthetic_1000", "synthetic_10000"]
 QUICK_ITERATIONS = 4
 
@@ -59,6 +64,11 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
         help="folder for the figures and results.json (default: benchmarks/results)",
     )
     parser.add_argument(
+        "--from-results",
+        action="store_true",
+        help="rewrite the report and figures from OUT/results.json; run nothing",
+    )
+    parser.add_argument(
         "--report",
         type=Path,
         metavar="FILE",
@@ -88,22 +98,11 @@ def make_config(arguments: argparse.Namespace) -> Config:
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run the benchmark and write its outputs."""
-    arguments = parse_arguments(argv)
-    config = make_config(arguments)
-    out = arguments.out.resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    report_path = arguments.report or (
-        out / "BENCHMARKS.md" if arguments.quick else REPOSITORY / "BENCHMARKS.md"
-    )
-    report_path = report_path.resolve()
-
-    results = run(config)
+def write_outputs(results: dict, out: Path, report_path: Path, notes: str) -> None:
+    """Write the figures, results.json and the report; print the table."""
     summary = summarise(results)
-
     figures = []
-    for dataset in config.datasets:
+    for dataset in results["config"]["datasets"]:
         runs = [r for r in results["runs"] if r["dataset"] == dataset]
         targets = [
             v for k, v in summary["targets"].items() if k.rsplit("/", 1)[0] == dataset
@@ -112,15 +111,32 @@ def main(argv: list[str] | None = None) -> None:
         figures.append(plot_losses(dataset, runs, target, out / f"loss_{dataset}.png"))
     if summary["scaling"]:
         figures.append(plot_scaling(summary["scaling"], out / "scaling.png"))
-
-    command = "python -m benchmarks" + "".join(
-        f" {a}" for a in (argv if argv is not None else sys.argv[1:])
-    )
     with open(out / "results.json", "w", encoding="utf-8") as handle:
         json.dump({"results": results, "summary": summary}, handle, indent=1)
-    write_report(results, summary, figures, report_path, command)
+    write_report(results, summary, figures, report_path, notes)
     print(main_table(summary["rows"]))
     print(f"\nReport: {report_path}\nFigures and results.json: {out}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark, or reread its results, and write its outputs."""
+    arguments = parse_arguments(argv)
+    out = arguments.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    if arguments.from_results:
+        with open(out / "results.json", encoding="utf-8") as handle:
+            results = json.load(handle)["results"]
+    else:
+        results = run(make_config(arguments))
+        results["command"] = "python -m benchmarks" + "".join(
+            f" {a}" for a in (argv if argv is not None else sys.argv[1:])
+        )
+    quick = results["config"]["quick"]
+    report_path = arguments.report or (
+        out / "BENCHMARKS.md" if quick else REPOSITORY / "BENCHMARKS.md"
+    )
+    notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() and not quick else ""
+    write_outputs(results, out, report_path.resolve(), notes)
 
 
 if __name__ == "__main__":

@@ -78,10 +78,11 @@ def summarise(results: dict) -> dict:
     dict
         ``targets`` (loss target per dataset and seed), ``rows`` (per dataset
         and method: means and standard deviations over seeds), ``physical``
-        (per dataset and TIAM variant: flops, rates and fractions of the GEMM
-        rate), ``scaling`` (time per iteration against n, and the log-log
-        slope per method), ``score_gap``, ``score_time`` and ``inertia``
-        (the target figures).
+        (per dataset and TIAM variant: flops, rates, fractions of the GEMM
+        rate, and the peak memory over the estimate ``3 n sum_l d_l`` float64
+        numbers of ALGORITHM.md §5), ``scaling`` (time per iteration against
+        n, and the log-log slope per method), ``score_gap``, ``score_time``
+        and ``inertia`` (the target figures).
     """
     runs = results["runs"]
     datasets = list(dict.fromkeys(run["dataset"] for run in runs))
@@ -165,6 +166,9 @@ def _physical(results: dict, datasets: list, methods: list, by_key: dict) -> lis
                 for r in group
             ]
             rate = mean_std(achieved)
+            memory = [r["peak_memory"] for r in group if r["peak_memory"] is not None]
+            first = group[0]
+            estimate = 3 * first["n_train"] * sum(first["layer_units"][1:]) * 8
             rows.append(
                 {
                     "dataset": dataset,
@@ -180,6 +184,9 @@ def _physical(results: dict, datasets: list, methods: list, by_key: dict) -> lis
                     if dataset in shaped
                     else math.nan,
                     "kernel_share": mean_std(kernel),
+                    "memory_over_estimate": memory[0] / estimate
+                    if memory
+                    else math.nan,
                 }
             )
     return rows

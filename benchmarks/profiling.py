@@ -39,20 +39,33 @@ class ProfileEntry:
 
 
 @cache
-def _functions_with_matmul(filename: str) -> frozenset[int]:
-    """Return the first lines (def and decorators) of functions that hold ``@``."""
+def _functions(filename: str) -> dict[int, tuple[str, bool]]:
+    """Map the first lines of a file's functions to their qualified names and ``@``.
+
+    A function's first lines are its ``def`` line and its decorators' lines
+    (cProfile reports one of them); the flag says whether its code holds a
+    matrix product ``a @ b``.
+    """
     tree = ast.parse(Path(filename).read_text(encoding="utf-8"))
-    lines = set()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        if any(
-            isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.MatMult)
-            for inner in ast.walk(node)
-        ):
-            lines.add(node.lineno)
-            lines.update(decorator.lineno for decorator in node.decorator_list)
-    return frozenset(lines)
+    functions: dict[int, tuple[str, bool]] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                matmul = any(
+                    isinstance(inner, ast.BinOp) and isinstance(inner.op, ast.MatMult)
+                    for inner in ast.walk(child)
+                )
+                entry = (f"{prefix}{child.name}", matmul)
+                functions[child.lineno] = entry
+                for decorator in child.decorator_list:
+                    functions[decorator.lineno] = entry
+                visit(child, f"{prefix}{child.name}.")
+
+    visit(tree, "")
+    return functions
 
 
 def _describe(filename: str, line: int, name: str) -> tuple[str, bool]:
@@ -61,14 +74,14 @@ def _describe(filename: str, line: int, name: str) -> tuple[str, bool]:
         return name, "matmul" in name or "dot" in name
     path = Path(filename).resolve()
     if path.is_relative_to(PACKAGE_DIRECTORY):
-        label = f"sktiam/{path.relative_to(PACKAGE_DIRECTORY)}:{line}({name})"
-        return label, line in _functions_with_matmul(str(path))
+        qualified, matmul = _functions(str(path)).get(line, (name, False))
+        return f"sktiam/{path.relative_to(PACKAGE_DIRECTORY)}:{qualified}", matmul
     parts = path.parts
     for anchor in ("site-packages", "lib"):
         if anchor in parts:
             parts = parts[parts.index(anchor) + 1 :]
             break
-    return f"{'/'.join(parts)}:{line}({name})", False
+    return f"{'/'.join(parts)}:{name}", False
 
 
 def profile_fit(estimator: Any, split: Split, top: int = 15) -> dict:

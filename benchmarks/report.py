@@ -137,6 +137,14 @@ def targets_section(summary: dict, results: dict) -> str:
     out.append("")
 
     scaling = summary["scaling"]
+    if not scaling:
+        out += [
+            "### 4. Scaling of the time per iteration with n",
+            "",
+            "No dataset of the scaling series in this run.",
+            "",
+        ]
+        return "\n".join(out)
     out += [
         "### 4. Scaling of the time per iteration with n",
         "",
@@ -204,12 +212,14 @@ def physical_section(summary: dict, results: dict) -> str:
         "Achieved rate = flops per iteration / (fit time / iterations). "
         "Kernel share = system CPU time / (user + system) over the fit: time "
         "the operating system spends, mostly on the page faults of freshly "
-        "allocated arrays.",
+        "allocated arrays. Memory / estimate: the peak memory of the main table "
+        "over `3 n Σ_{l≥1} u_l` float64 numbers, the estimate of ALGORITHM.md §5 "
+        "(Z and A of every layer and one previous copy for the inertia).",
         "",
         "| dataset | method | n (train) | trials T | restarts | GFlop / iteration "
         "| seconds / iteration | achieved GFlop/s | fraction of GEMM rate "
-        "| fraction of shaped GEMM rate | kernel share |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| fraction of shaped GEMM rate | kernel share | memory / estimate |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in summary["physical"]:
         out.append(
@@ -218,7 +228,8 @@ def physical_section(summary: dict, results: dict) -> str:
             f"| {row['flops'][0] / 1e9:.3g} | {pm(row['seconds_per_iteration'])} "
             f"| {row['achieved'][0] / 1e9:.3g} | {row['fraction_of_peak']:.3f} "
             f"| {_number(row['fraction_of_shaped'], '.3f')} "
-            f"| {pm(row['kernel_share'], '.2f')} |"
+            f"| {pm(row['kernel_share'], '.2f')} "
+            f"| {_number(row['memory_over_estimate'], '.2f')} |"
         )
     largest = max(
         (r for r in summary["physical"] if r["method"] == "tiam"),
@@ -403,7 +414,7 @@ def figures_section(figures: list[Path], report_path: Path) -> str:
 
 
 def write_report(
-    results: dict, summary: dict, figures: list[Path], report_path: Path, command: str
+    results: dict, summary: dict, figures: list[Path], report_path: Path, notes: str
 ) -> str:
     """Write BENCHMARKS.md and return its text.
 
@@ -417,8 +428,8 @@ def write_report(
         The PNG files to link.
     report_path : Path
         Where to write the report.
-    command : str
-        The command line that produced the results.
+    notes : str
+        Markdown appended at the end, under its own heading; empty for none.
 
     Returns
     -------
@@ -429,7 +440,8 @@ def write_report(
         [
             "# Benchmarks",
             "",
-            f"Written by `{command}`: every number below comes from that run "
+            f"Written by `{results['command']}`: every number in the sections "
+            "below, up to the figures, comes from that run "
             "(raw results in `results.json` next to the figures).",
             "",
             machine_section(results),
@@ -442,6 +454,7 @@ def write_report(
             physical_section(summary, results),
             profile_section(results),
             figures_section(figures, report_path),
+            notes,
         ]
     )
     report_path.write_text(text.rstrip() + "\n", encoding="utf-8")
