@@ -22,11 +22,12 @@ What is measured, and how:
   fit runs without the tracing overhead.
 """
 
+import os
 import resource
 import time
 import tracemalloc
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -48,7 +49,9 @@ class Run:
 
     ``curve_iterations``, ``curve_losses`` and ``curve_seconds`` hold the
     training loss after each listed iteration and the seconds it took to get
-    there. The remaining fields are described in the module docstring and in
+    there. ``load_average`` is the machine's 1-minute load average right after
+    the timed fit: above the number of cores, something else was running. The
+    remaining fields are described in the module docstring and in
     BENCHMARKS.md.
     """
 
@@ -69,7 +72,7 @@ class Run:
     mean_trials: float | None = None
     mean_restarts: float | None = None
     safeguard: bool | None = None
-    extra: dict = field(default_factory=dict)
+    load_average: float | None = None
 
     @property
     def seconds_per_iteration(self) -> float:
@@ -193,6 +196,7 @@ def measure(
         curve_iterations=iterations,
         curve_losses=losses,
         curve_seconds=seconds,
+        load_average=os.getloadavg()[0],
     )
     if method.is_tiam:
         diagnostics = estimator.diagnostics_

@@ -315,8 +315,10 @@ def machine_section(results: dict) -> str:
     machine = results["machine"]
     cores = machine["cores"]
     load_start = machine["load_average"][0]
-    load_end = machine.get("load_average_end", [math.nan])[0]
-    busy = max(load_start, load_end) > 0.5 * cores
+    loads = sorted(
+        r["load_average"] for r in results["runs"] if r["load_average"] is not None
+    )
+    busy_fits = sum(load > cores for load in loads)
     limits = ", ".join(machine["thread_limits"]) or "none (BLAS default threads)"
     out = [
         "## Machine",
@@ -324,21 +326,24 @@ def machine_section(results: dict) -> str:
         f"- CPU: {machine['cpu']}, {cores} cores usable",
         f"- BLAS: {'; '.join(machine['blas'])}",
         f"- thread limits in the environment: {limits}",
-        f"- load average (1 min) at the start: {load_start:.2f}, at the end: "
-        f"{load_end:.2f}"
-        + (
-            " — **the machine was busy during the run: timings are inflated**"
-            if busy
-            else ""
-        ),
+        f"- load average (1 min) before the run: {load_start:.2f}; right after "
+        f"each timed fit: median {loads[len(loads) // 2]:.2f}, max "
+        f"{loads[-1]:.2f}, above the {cores} cores after {busy_fits} of "
+        f"{len(loads)} fits (this run keeps at most one process, with its BLAS "
+        "threads, busy)",
         f"- Python {machine['python']} on {machine['platform']}",
         "- "
         + ", ".join(
             f"{name} {version}" for name, version in machine["versions"].items()
         ),
         f"- whole run: {results['total_seconds'] / 60:.1f} minutes",
-        "",
     ]
+    if load_start > 0.5 * cores or busy_fits:
+        out.append(
+            "- **The machine was not idle during the run: other work shared "
+            "its cores, so some timings are inflated.**"
+        )
+    out.append("")
     return "\n".join(out)
 
 
