@@ -90,6 +90,7 @@ def make_config(arguments: argparse.Namespace) -> Config:
             gemm_repeats=2,
             profile_dataset="wine",
             profile_max_iter=QUICK_ITERATIONS,
+            idle_wait=0.0,
             quick=True,
         )
     return Config(

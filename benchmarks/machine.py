@@ -17,6 +17,8 @@ from threadpoolctl import threadpool_info
 
 #: Libraries whose versions the report records.
 LIBRARIES = ("sktiam", "numpy", "scipy", "scikit-learn", "matplotlib", "mlxtend")
+#: Share of all cores used by other processes below which the machine is idle.
+IDLE_THRESHOLD = 0.1
 #: Environment variables that limit the BLAS and OpenMP threads.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -71,6 +73,66 @@ def machine_info() -> dict:
         "platform": platform.platform(),
         "versions": versions,
     }
+
+
+def cpu_ticks() -> tuple[int, int, int] | None:
+    """Return the machine's busy and total CPU ticks and this process's ticks.
+
+    From ``/proc/stat`` and ``/proc/self/stat``; None where they do not exist.
+    """
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+        with open("/proc/self/stat", encoding="ascii") as own:
+            own_fields = own.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    idle = fields[3] + fields[4]
+    total = sum(fields[:8])
+    return total - idle, total, int(own_fields[11]) + int(own_fields[12])
+
+
+def others_share_between(
+    before: tuple[int, int, int] | None, after: tuple[int, int, int] | None
+) -> float:
+    """Return the share of all cores used by other processes between two readings.
+
+    The readings are :func:`cpu_ticks` results; what the machine spent beyond
+    this process's own ticks is other work. NaN without ``/proc``.
+    """
+    if before is None or after is None or after[1] == before[1]:
+        return float("nan")
+    busy = (after[0] - before[0]) - (after[2] - before[2])
+    return max(busy, 0) / (after[1] - before[1])
+
+
+def wait_for_idle(
+    max_seconds: float, threshold: float = IDLE_THRESHOLD
+) -> tuple[float, float]:
+    """Wait until other processes use less than ``threshold`` of the cores.
+
+    Parameters
+    ----------
+    max_seconds : float
+        Longest wait; 0 measures once and does not wait.
+    threshold : float, default=IDLE_THRESHOLD
+        Share of all cores below which the machine counts as idle.
+
+    Returns
+    -------
+    share : float
+        The last measured share of the cores used by other processes.
+    waited : float
+        Seconds waited.
+    """
+    start = time.perf_counter()
+    while True:
+        before = cpu_ticks()
+        time.sleep(0.2)
+        share = others_share_between(before, cpu_ticks())
+        if not share >= threshold or time.perf_counter() - start >= max_seconds:
+            return share, time.perf_counter() - start
+        time.sleep(0.8)
 
 
 def _best_time(function, repeats: int) -> float:

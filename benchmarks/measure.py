@@ -22,7 +22,6 @@ What is measured, and how:
   fit runs without the tracing overhead.
 """
 
-import os
 import resource
 import time
 import tracemalloc
@@ -34,6 +33,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 from .datasets import Split
+from .machine import cpu_ticks, others_share_between, wait_for_idle
 from .methods import Method
 
 #: Iterations of the separate fit whose memory is traced.
@@ -49,10 +49,10 @@ class Run:
 
     ``curve_iterations``, ``curve_losses`` and ``curve_seconds`` hold the
     training loss after each listed iteration and the seconds it took to get
-    there. ``load_average`` is the machine's 1-minute load average right after
-    the timed fit: above the number of cores, something else was running. The
-    remaining fields are described in the module docstring and in
-    BENCHMARKS.md.
+    there. ``others_share`` is the share of all cores that other processes
+    used during the timed fit, and ``waited`` the seconds spent before it
+    waiting for the machine to be idle. The remaining fields are described in
+    the module docstring and in BENCHMARKS.md.
     """
 
     dataset: str
@@ -72,7 +72,8 @@ class Run:
     mean_trials: float | None = None
     mean_restarts: float | None = None
     safeguard: bool | None = None
-    load_average: float | None = None
+    others_share: float | None = None
+    waited: float = 0.0
 
     @property
     def seconds_per_iteration(self) -> float:
@@ -84,12 +85,35 @@ class Run:
         return asdict(self)
 
 
-def timed_fit(estimator: Any, split: Split) -> tuple[Any, float, float, float]:
-    """Fit ``estimator`` on the training part; return it, wall, user and system seconds.
+@dataclass
+class Fit:
+    """A fitted estimator, the seconds its fit took, and the machine's state.
 
+    ``others_share`` is the share of all cores that other processes used
+    during the fit; ``waited`` the seconds spent waiting, before it, for that
+    share to fall.
+    """
+
+    estimator: Any
+    wall: float
+    user: float
+    system: float
+    others_share: float
+    waited: float
+
+
+def timed_fit(estimator: Any, split: Split, idle_wait: float = 0.0) -> Fit:
+    """Fit ``estimator`` on the training part, timed, once the machine is idle.
+
+    Waits up to ``idle_wait`` seconds for other processes to leave the cores
+    (:func:`benchmarks.machine.wait_for_idle`), then times ``fit``: wall
+    seconds, the user and system CPU seconds of this process, and the share
+    of the cores other processes used meanwhile.
     ConvergenceWarnings are silenced: the benchmark caps iterations on
     purpose, and the curves show whether a method converged.
     """
+    _, waited = wait_for_idle(idle_wait)
+    ticks = cpu_ticks()
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -97,11 +121,13 @@ def timed_fit(estimator: Any, split: Split) -> tuple[Any, float, float, float]:
         estimator.fit(split.X_train, split.y_train)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
-    return (
+    return Fit(
         estimator,
         wall,
         after.ru_utime - before.ru_utime,
         after.ru_stime - before.ru_stime,
+        others_share_between(ticks, cpu_ticks()),
+        waited,
     )
 
 
@@ -126,15 +152,15 @@ def _grid_below(n_iter: int) -> list[int]:
 
 
 def _refit_curve(
-    method: Method, task: str, seed: int, split: Split, n_iter: int
+    method: Method, task: str, seed: int, split: Split, n_iter: int, idle_wait: float
 ) -> tuple[list[int], list[float], list[float]]:
     """Trace the loss of a solver without ``loss_curve_`` by refits on the grid."""
     iterations, losses, seconds = [], [], []
     for k in _grid_below(n_iter):
-        estimator, wall, _, _ = timed_fit(method.make(task, seed, max_iter=k), split)
-        iterations.append(int(estimator.n_iter_))
-        losses.append(float(estimator.loss_))
-        seconds.append(wall)
+        fit = timed_fit(method.make(task, seed, max_iter=k), split, idle_wait)
+        iterations.append(int(fit.estimator.n_iter_))
+        losses.append(float(fit.estimator.loss_))
+        seconds.append(fit.wall)
     return iterations, losses, seconds
 
 
@@ -146,6 +172,7 @@ def measure(
     split: Split,
     max_iter: int | None,
     trace_memory: bool,
+    idle_wait: float = 0.0,
 ) -> Run:
     """Fit one method on one split and return its measurements.
 
@@ -165,20 +192,26 @@ def measure(
         Cap on the iterations; None keeps the estimator's default.
     trace_memory : bool
         Whether to measure the peak memory in a separate, capped fit.
+    idle_wait : float, default=0.0
+        Longest wait, before each timed fit, for other processes to leave
+        the cores.
 
     Returns
     -------
     Run
         The measurements.
     """
-    estimator, wall, user, system = timed_fit(method.make(task, seed, max_iter), split)
+    fit = timed_fit(method.make(task, seed, max_iter), split, idle_wait)
+    estimator, wall = fit.estimator, fit.wall
     n_iter = int(estimator.n_iter_)
     if hasattr(estimator, "loss_curve_"):
         losses = [float(v) for v in estimator.loss_curve_]
         iterations = list(range(1, len(losses) + 1))
         seconds = [wall * k / n_iter for k in iterations]
     else:
-        iterations, losses, seconds = _refit_curve(method, task, seed, split, n_iter)
+        iterations, losses, seconds = _refit_curve(
+            method, task, seed, split, n_iter, idle_wait
+        )
         iterations.append(n_iter)
         losses.append(float(estimator.loss_))
         seconds.append(wall)
@@ -190,13 +223,14 @@ def measure(
         layer_units=network_widths(estimator),
         score=float(estimator.score(split.X_test, split.y_test)),
         fit_time=wall,
-        cpu_user=user,
-        cpu_system=system,
+        cpu_user=fit.user,
+        cpu_system=fit.system,
         n_iter=n_iter,
         curve_iterations=iterations,
         curve_losses=losses,
         curve_seconds=seconds,
-        load_average=os.getloadavg()[0],
+        others_share=fit.others_share,
+        waited=fit.waited,
     )
     if method.is_tiam:
         diagnostics = estimator.diagnostics_
@@ -230,6 +264,7 @@ def time_to_score(
     target: float,
     n_iter: int,
     final: Run,
+    idle_wait: float = 0.0,
 ) -> tuple[int, float] | None:
     """Return the iterations and wall seconds a method needs to reach a test score.
 
@@ -256,6 +291,9 @@ def time_to_score(
         Iterations of the full fit.
     final : Run
         The full fit, used as the last grid point.
+    idle_wait : float, default=0.0
+        Longest wait, before each refit, for other processes to leave the
+        cores.
 
     Returns
     -------
@@ -263,9 +301,9 @@ def time_to_score(
         ``(iterations, seconds)``, or None when no fit reaches ``target``.
     """
     for k in _grid_below(n_iter):
-        estimator, wall, _, _ = timed_fit(method.make(task, seed, max_iter=k), split)
-        if estimator.score(split.X_test, split.y_test) >= target:
-            return int(estimator.n_iter_), wall
+        fit = timed_fit(method.make(task, seed, max_iter=k), split, idle_wait)
+        if fit.estimator.score(split.X_test, split.y_test) >= target:
+            return int(fit.estimator.n_iter_), fit.wall
     if final.score >= target:
         return final.n_iter, final.fit_time
     return None

@@ -106,7 +106,7 @@ def profile_fit(estimator: Any, split: Split, top: int = 15) -> dict:
     """
     profiler = cProfile.Profile()
     profiler.enable()
-    estimator, wall, user, system = timed_fit(estimator, split)
+    fit = timed_fit(estimator, split)
     profiler.disable()
     stats = pstats.Stats(profiler).stats
     entries = []
@@ -115,10 +115,11 @@ def profile_fit(estimator: Any, split: Split, top: int = 15) -> dict:
         entries.append(ProfileEntry(label, int(calls), float(own), matmul))
     entries.sort(key=lambda entry: -entry.seconds)
     return {
-        "wall": wall,
-        "cpu_user": user,
-        "cpu_system": system,
-        "n_iter": int(estimator.n_iter_),
+        "wall": fit.wall,
+        "cpu_user": fit.user,
+        "cpu_system": fit.system,
+        "others_share": fit.others_share,
+        "n_iter": int(fit.estimator.n_iter_),
         "profiled_seconds": float(sum(entry.seconds for entry in entries)),
         "entries": [entry.to_dict() for entry in entries[:top]],
     }

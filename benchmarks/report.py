@@ -12,6 +12,7 @@ from .analysis import (
     TARGET_FRACTION,
 )
 from .datasets import DATASETS
+from .machine import IDLE_THRESHOLD
 from .measure import ITERATION_GRID, MEMORY_ITERATIONS
 from .methods import METHODS, REFERENCE_LOSS_METHOD, REFERENCE_SCORE_METHOD
 
@@ -315,10 +316,13 @@ def machine_section(results: dict) -> str:
     machine = results["machine"]
     cores = machine["cores"]
     load_start = machine["load_average"][0]
-    loads = sorted(
-        r["load_average"] for r in results["runs"] if r["load_average"] is not None
+    shares = sorted(
+        r["others_share"]
+        for r in results["runs"]
+        if r["others_share"] is not None and not math.isnan(r["others_share"])
     )
-    busy_fits = sum(load > cores for load in loads)
+    shared_fits = sum(share > IDLE_THRESHOLD for share in shares)
+    waited = sum(r["waited"] for r in results["runs"])
     limits = ", ".join(machine["thread_limits"]) or "none (BLAS default threads)"
     out = [
         "## Machine",
@@ -326,11 +330,15 @@ def machine_section(results: dict) -> str:
         f"- CPU: {machine['cpu']}, {cores} cores usable",
         f"- BLAS: {'; '.join(machine['blas'])}",
         f"- thread limits in the environment: {limits}",
-        f"- load average (1 min) before the run: {load_start:.2f}; right after "
-        f"each timed fit: median {loads[len(loads) // 2]:.2f}, max "
-        f"{loads[-1]:.2f}, above the {cores} cores after {busy_fits} of "
-        f"{len(loads)} fits (this run keeps at most one process, with its BLAS "
-        "threads, busy)",
+        f"- load average (1 min) before the run: {load_start:.2f}",
+        "- share of all cores used by other processes during each timed fit "
+        f"(from /proc/stat, less this process): median "
+        f"{_number(shares[len(shares) // 2] if shares else math.nan, '.3f')}, "
+        f"max {_number(shares[-1] if shares else math.nan, '.3f')}; above "
+        f"{IDLE_THRESHOLD} in {shared_fits} of {len(shares)} fits. Before each "
+        f"timed fit the run waited up to {results['config']['idle_wait']:g} s "
+        f"for that share to fall below {IDLE_THRESHOLD} "
+        f"({waited / 60:.1f} minutes in all).",
         f"- Python {machine['python']} on {machine['platform']}",
         "- "
         + ", ".join(
@@ -338,10 +346,10 @@ def machine_section(results: dict) -> str:
         ),
         f"- whole run: {results['total_seconds'] / 60:.1f} minutes",
     ]
-    if load_start > 0.5 * cores or busy_fits:
+    if shared_fits:
         out.append(
-            "- **The machine was not idle during the run: other work shared "
-            "its cores, so some timings are inflated.**"
+            "- **The machine was shared during the run: other processes used "
+            "its cores during some fits, whose timings are inflated.**"
         )
     out.append("")
     return "\n".join(out)

@@ -5,13 +5,12 @@ summarises, :mod:`benchmarks.report` writes out and :mod:`benchmarks.plots`
 draws.
 """
 
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 
 from .datasets import DATASETS, split
-from .machine import gemm_rate, machine_info
+from .machine import gemm_rate, machine_info, wait_for_idle
 from .measure import measure, time_to_score
 from .methods import METHODS, REFERENCE_SCORE_METHOD
 from .profiling import profile_fit
@@ -46,6 +45,9 @@ class Config:
         Dataset of the profiled TIAM fit.
     profile_max_iter : int
         Iterations of the profiled TIAM fit.
+    idle_wait : float
+        Longest wait, before each timed fit and GEMM measurement, for other
+        processes to leave the cores (the machine may be shared).
     quick : bool
         Whether this is the smoke run.
     """
@@ -59,6 +61,7 @@ class Config:
     gemm_repeats: int = 5
     profile_dataset: str = "synthetic_10000"
     profile_max_iter: int = 30
+    idle_wait: float = 120.0
     quick: bool = False
 
     def cap(self, dataset: str) -> int | None:
@@ -110,6 +113,7 @@ def run(config: Config) -> dict:
         f"machine: {machine['cpu']}, {machine['cores']} cores, "
         f"load {machine['load_average']}"
     )
+    wait_for_idle(config.idle_wait)
     peak = gemm_rate(
         config.gemm_size, config.gemm_size, config.gemm_size, config.gemm_repeats
     )
@@ -130,6 +134,7 @@ def run(config: Config) -> dict:
                     data,
                     cap,
                     trace_memory=index == 0,
+                    idle_wait=config.idle_wait,
                 )
                 by_method[method_name] = result
                 runs.append(result.to_dict())
@@ -152,6 +157,7 @@ def run(config: Config) -> dict:
                     reference.score,
                     tiam.n_iter,
                     tiam,
+                    config.idle_wait,
                 )
                 score_times.append(
                     {
@@ -165,6 +171,7 @@ def run(config: Config) -> dict:
                 )
             if index == 0 and TIAM_DEFAULT in by_method:
                 tiam = by_method[TIAM_DEFAULT]
+                wait_for_idle(config.idle_wait)
                 shaped[name] = shaped_gemm_rate(
                     tiam.layer_units, tiam.n_train, config.gemm_repeats
                 )
@@ -175,6 +182,7 @@ def run(config: Config) -> dict:
         estimator = METHODS[TIAM_DEFAULT].make(
             dataset.task, config.seeds[0], config.profile_max_iter
         )
+        wait_for_idle(config.idle_wait)
         profile = profile_fit(estimator, data)
         profile["dataset"] = config.profile_dataset
         profile["n_train"] = int(data.X_train.shape[0])
@@ -185,10 +193,10 @@ def run(config: Config) -> dict:
         profile["diagnostics_trials"] = float(
             sum(estimator.diagnostics_["backtracking_trials"]) / estimator.n_iter_
         )
+        wait_for_idle(config.idle_wait)
         profile["shaped_gemm_rate"] = shaped_gemm_rate(
             profile["layer_units"], profile["n_train"], config.gemm_repeats
         )
-    machine["load_average_end"] = list(os.getloadavg())
     return {
         "config": asdict(config),
         "machine": machine,
