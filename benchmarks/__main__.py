@@ -91,6 +91,7 @@ def make_config(arguments: argparse.Namespace) -> Config:
             profile_dataset="wine",
             profile_max_iter=QUICK_ITERATIONS,
             idle_wait=0.0,
+            retries=0,
             quick=True,
         )
     return Config(

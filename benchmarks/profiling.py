@@ -100,7 +100,9 @@ def profile_fit(estimator: Any, split: Split, top: int = 15) -> dict:
     -------
     dict
         ``wall``, ``cpu_user`` and ``cpu_system`` seconds of the profiled
-        fit, ``n_iter``, ``profiled_seconds`` (the total own time cProfile
+        fit, ``others_share`` (of the cores, by other processes), ``n_iter``,
+        ``layer_units``, ``diagnostics_trials`` (mean backtracking trials per
+        iteration), ``profiled_seconds`` (the total own time cProfile
         attributes) and ``entries``, the ``top`` functions by own time as
         dicts of :class:`ProfileEntry`.
     """
@@ -108,6 +110,7 @@ def profile_fit(estimator: Any, split: Split, top: int = 15) -> dict:
     profiler.enable()
     fit = timed_fit(estimator, split)
     profiler.disable()
+    fitted = fit.estimator
     stats = pstats.Stats(profiler).stats
     entries = []
     for (filename, line, name), (_, calls, own, _, _) in stats.items():
@@ -119,7 +122,14 @@ def profile_fit(estimator: Any, split: Split, top: int = 15) -> dict:
         "cpu_user": fit.user,
         "cpu_system": fit.system,
         "others_share": fit.others_share,
-        "n_iter": int(fit.estimator.n_iter_),
+        "n_iter": int(fitted.n_iter_),
+        "layer_units": [
+            int(fitted.coefs_[0].shape[0]),
+            *(int(c.shape[1]) for c in fitted.coefs_),
+        ],
+        "diagnostics_trials": float(
+            sum(fitted.diagnostics_["backtracking_trials"]) / fitted.n_iter_
+        ),
         "profiled_seconds": float(sum(entry.seconds for entry in entries)),
         "entries": [entry.to_dict() for entry in entries[:top]],
     }

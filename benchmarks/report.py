@@ -338,7 +338,10 @@ def machine_section(results: dict) -> str:
         f"{IDLE_THRESHOLD} in {shared_fits} of {len(shares)} fits. Before each "
         f"timed fit the run waited up to {results['config']['idle_wait']:g} s "
         f"for that share to fall below {IDLE_THRESHOLD} "
-        f"({waited / 60:.1f} minutes in all).",
+        f"({waited / 60:.1f} minutes in all), and a fit during which it was "
+        f"above was repeated, up to {results['config']['retries']} times, "
+        "keeping the least disturbed (the fits are deterministic; only their "
+        "timing differs).",
         f"- Python {machine['python']} on {machine['platform']}",
         "- "
         + ", ".join(

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from .datasets import DATASETS, split
 from .machine import gemm_rate, machine_info, wait_for_idle
-from .measure import measure, time_to_score
+from .measure import Timing, measure, time_to_score
 from .methods import METHODS, REFERENCE_SCORE_METHOD
 from .profiling import profile_fit
 
@@ -48,6 +48,8 @@ class Config:
     idle_wait : float
         Longest wait, before each timed fit and GEMM measurement, for other
         processes to leave the cores (the machine may be shared).
+    retries : int
+        How many times a fit disturbed by other processes is repeated.
     quick : bool
         Whether this is the smoke run.
     """
@@ -62,6 +64,7 @@ class Config:
     profile_dataset: str = "synthetic_10000"
     profile_max_iter: int = 30
     idle_wait: float = 120.0
+    retries: int = 2
     quick: bool = False
 
     def cap(self, dataset: str) -> int | None:
@@ -118,6 +121,7 @@ def run(config: Config) -> dict:
         config.gemm_size, config.gemm_size, config.gemm_size, config.gemm_repeats
     )
     _log(f"GEMM rate ({config.gemm_size}^3, float64): {peak / 1e9:.1f} GFlop/s")
+    timing = Timing(config.idle_wait, config.retries)
     runs, score_times, shaped = [], [], {}
     for name in config.datasets:
         dataset = DATASETS[name]
@@ -134,7 +138,7 @@ def run(config: Config) -> dict:
                     data,
                     cap,
                     trace_memory=index == 0,
-                    idle_wait=config.idle_wait,
+                    timing=timing,
                 )
                 by_method[method_name] = result
                 runs.append(result.to_dict())
@@ -157,7 +161,7 @@ def run(config: Config) -> dict:
                     reference.score,
                     tiam.n_iter,
                     tiam,
-                    config.idle_wait,
+                    timing,
                 )
                 score_times.append(
                     {
@@ -186,13 +190,6 @@ def run(config: Config) -> dict:
         profile = profile_fit(estimator, data)
         profile["dataset"] = config.profile_dataset
         profile["n_train"] = int(data.X_train.shape[0])
-        profile["layer_units"] = [
-            int(data.X_train.shape[1]),
-            *(int(c.shape[1]) for c in estimator.coefs_),
-        ]
-        profile["diagnostics_trials"] = float(
-            sum(estimator.diagnostics_["backtracking_trials"]) / estimator.n_iter_
-        )
         wait_for_idle(config.idle_wait)
         profile["shaped_gemm_rate"] = shaped_gemm_rate(
             profile["layer_units"], profile["n_train"], config.gemm_repeats
