@@ -119,7 +119,8 @@ class Timing:
     retries: int = 0
 
 
-def _fit_once(estimator: Any, split: Split) -> Fit:
+def fit_once(estimator: Any, split: Split) -> Fit:
+    """Fit ``estimator`` once, timed, with no wait and no repeat."""
     ticks = cpu_ticks()
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
@@ -153,7 +154,7 @@ def timed_fit(estimator: Any, split: Split, timing: Timing = Timing()) -> Fit:
     best, waited = None, 0.0
     for _ in range(timing.retries + 1):
         waited += wait_for_idle(timing.idle_wait)[1]
-        fit = _fit_once(clone(estimator), split)
+        fit = fit_once(clone(estimator), split)
         if best is None or fit.others_share < best.others_share:
             best = fit
         if not best.others_share > IDLE_THRESHOLD:

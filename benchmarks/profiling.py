@@ -19,7 +19,7 @@ from typing import Any
 import sktiam
 
 from .datasets import Split
-from .measure import timed_fit
+from .measure import fit_once
 
 PACKAGE_DIRECTORY = Path(sktiam.__file__).resolve().parent
 
@@ -90,7 +90,7 @@ def profile_fit(estimator: Any, split: Split, top: int = 15) -> dict:
     Parameters
     ----------
     estimator : estimator
-        An unfitted TIAM estimator.
+        An unfitted TIAM estimator; it is fitted in place.
     split : Split
         The standardised split to fit on.
     top : int, default=15
@@ -108,7 +108,7 @@ def profile_fit(estimator: Any, split: Split, top: int = 15) -> dict:
     """
     profiler = cProfile.Profile()
     profiler.enable()
-    fit = timed_fit(estimator, split)
+    fit = fit_once(estimator, split)
     profiler.disable()
     fitted = fit.estimator
     stats = pstats.Stats(profiler).stats
