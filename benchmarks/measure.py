@@ -17,9 +17,10 @@ What is measured, and how:
 - ``peak_memory``: the peak of the memory traced by ``tracemalloc`` during a
   separate fit capped at :data:`MEMORY_ITERATIONS` iterations, above what was
   allocated before it. NumPy reports its array buffers to ``tracemalloc``;
-  BLAS work space is not traced. The working set of these methods is set up
-  in the first iteration, so the cap does not lower the peak, and the timed
-  fit runs without the tracing overhead.
+  BLAS work space is not traced. The timed fit runs without the tracing
+  overhead. adam, sgd and TIAM allocate their working set in the first
+  iteration, and scipy's L-BFGS-B allocates the work space of its whole
+  history before the first, so the cap does not lower the peak.
 """
 
 import resource
@@ -109,8 +110,9 @@ class Timing:
 
     Parameters
     ----------
-    timing : Timing, default=Timing()
-        How timed fits deal with a shared machine.
+    idle_wait : float, default=0.0
+        Longest wait, before each timed fit, for other processes to leave
+        the cores.
     retries : int, default=0
         How many times a fit disturbed by other processes is repeated.
     """

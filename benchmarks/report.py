@@ -413,7 +413,9 @@ def definitions_section(results: dict) -> str:
         "target are on that grid).",
         "- Peak memory: `tracemalloc` peak during a separate fit capped at "
         f"{MEMORY_ITERATIONS} iterations, above the memory allocated before it "
-        "(NumPy's array buffers; BLAS work space is not traced).",
+        "(NumPy's array buffers; BLAS work space is not traced). Every "
+        "method allocates its working set by then (L-BFGS-B its whole "
+        "history at the start).",
         "",
     ]
     return "\n".join(out)
