@@ -1,0 +1,158 @@
+"""The six methods of the benchmark, all with hidden layers (100, 100) and relu.
+
+- ``mlp-adam``, ``mlp-lbfgs``, ``mlp-sgd``: scikit-learn's MLPClassifier /
+  MLPRegressor with that solver and every other parameter at its default.
+- ``tiam``: TIAMClassifier / TIAMRegressor with the defaults (constant
+  inertia p1 = p2 = 0.8, p3 = 0).
+- ``tiam-no-inertia``: all three inertias 0, plain proximal alternating
+  minimisation (DLAM-like).
+- ``tiam-nesterov``: a single Nesterov-type inertia with restart (mDLAM-like):
+  p1 = p2 = (t_k - 1) / t_{k+1} with the FISTA sequence, p3 = 0, and the
+  monotone safeguard (``monotone=True``, the default) as the restart.
+"""
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+from sktiam import TIAMClassifier, TIAMRegressor
+
+HIDDEN_LAYER_SIZES = (100, 100)
+ACTIVATION = "relu"
+
+
+def fista_inertia(iteration: int) -> tuple[float, float, float]:
+    """Return the Nesterov-type inertia ``(p, p, 0)`` of iteration ``iteration``.
+
+    ``p = (t_k - 1) / t_{k+1}`` with the FISTA sequence ``t_0 = 1``,
+    ``t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2``; ``k`` counts from 0, so the
+    first iteration has no inertia.
+
+    Parameters
+    ----------
+    iteration : int
+        The iteration index ``k``, from 0.
+
+    Returns
+    -------
+    tuple of float
+        ``(p1, p2, p3)``.
+    """
+    t = 1.0
+    for _ in range(iteration):
+        t = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+    t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+    inertia = (t - 1.0) / t_next
+    return inertia, inertia, 0.0
+
+
+class NesterovTIAMClassifier(TIAMClassifier):
+    """TIAMClassifier with the FISTA inertia of :func:`fista_inertia`."""
+
+    _inertia_schedule = staticmethod(fista_inertia)
+
+
+class NesterovTIAMRegressor(TIAMRegressor):
+    """TIAMRegressor with the FISTA inertia of :func:`fista_inertia`."""
+
+    _inertia_schedule = staticmethod(fista_inertia)
+
+
+@dataclass(frozen=True)
+class Method:
+    """One benchmarked method.
+
+    Parameters
+    ----------
+    name : str
+        Name used in the tables and on the command line.
+    label : str
+        Longer name for the plots.
+    classifier, regressor : type
+        Estimator classes for the two tasks.
+    params : dict
+        Parameters beyond ``hidden_layer_sizes``, ``activation`` and
+        ``random_state``.
+    """
+
+    name: str
+    label: str
+    classifier: type
+    regressor: type
+    params: dict
+
+    @property
+    def is_tiam(self) -> bool:
+        """Whether the method is one of the TIAM variants."""
+        return issubclass(self.classifier, TIAMClassifier)
+
+    def make(self, task: str, seed: int, max_iter: int | None = None) -> Any:
+        """Return an unfitted estimator for ``task``.
+
+        Parameters
+        ----------
+        task : {"classification", "regression"}
+            Chooses the classifier or the regressor.
+        seed : int
+            ``random_state`` of the estimator.
+        max_iter : int or None, default=None
+            Cap on the iterations (epochs for adam and sgd); None keeps the
+            estimator's default.
+
+        Returns
+        -------
+        estimator
+            The configured estimator.
+        """
+        estimator = self.classifier if task == "classification" else self.regressor
+        params = dict(self.params)
+        if max_iter is not None:
+            params["max_iter"] = max_iter
+        return estimator(
+            hidden_layer_sizes=HIDDEN_LAYER_SIZES,
+            activation=ACTIVATION,
+            random_state=seed,
+            **params,
+        )
+
+
+NO_INERTIA = {
+    "center_inertia": 0.0,
+    "gradient_inertia": 0.0,
+    "extrapolation_inertia": 0.0,
+}
+
+METHODS: dict[str, Method] = {
+    method.name: method
+    for method in [
+        Method(
+            "mlp-adam", "MLP, adam", MLPClassifier, MLPRegressor, {"solver": "adam"}
+        ),
+        Method(
+            "mlp-lbfgs", "MLP, lbfgs", MLPClassifier, MLPRegressor, {"solver": "lbfgs"}
+        ),
+        Method("mlp-sgd", "MLP, sgd", MLPClassifier, MLPRegressor, {"solver": "sgd"}),
+        Method("tiam", "TIAM, defaults", TIAMClassifier, TIAMRegressor, {}),
+        Method(
+            "tiam-no-inertia",
+            "TIAM, no inertia (DLAM-like)",
+            TIAMClassifier,
+            TIAMRegressor,
+            NO_INERTIA,
+        ),
+        Method(
+            "tiam-nesterov",
+            "TIAM, Nesterov inertia + restart (mDLAM-like)",
+            NesterovTIAMClassifier,
+            NesterovTIAMRegressor,
+            {},
+        ),
+    ]
+}
+
+#: The method whose accuracy and fit time TIAM is measured against.
+REFERENCE_SCORE_METHOD = "mlp-adam"
+#: The method whose loss curve defines the loss target of each dataset and seed.
+REFERENCE_LOSS_METHOD = "tiam-no-inertia"
