@@ -185,7 +185,8 @@ def tiam_flops_per_iteration(
     layers, ``S_W = sum_{l=1..L} u_{l-1} u_l`` and
     ``S_A = sum_{l=2..L} u_{l-1} u_l``::
 
-        flops = 2 n [(4 + m + t) S_W + (2 + m + t) S_A] + 12 n sum_{l=1..L} u_{l-1}
+        flops = 2 n [(4 + m + t) S_W + (2 + m + t) S_A - (1 + m) u_0 u_1]
+                + 12 n sum_{l=1..L} u_{l-1}
 
     - ``W_l`` block, per layer: ``A_{l-1} W`` at the gradient point, its
       gradient ``A_{l-1}^T (...)``, ``A_{l-1} W`` at the accepted ``W`` (the
@@ -193,7 +194,10 @@ def tiam_flops_per_iteration(
       ``loss_curve_``: 4 products of ``2 n u_{l-1} u_l`` flops. Each
       backtracking trial adds ``A_{l-1} D``; the safeguard's comparison adds
       ``A_{l-1} W^k``. The power iteration takes 3 pairs of matrix-vector
-      products, ``12 n u_{l-1}`` flops.
+      products, ``12 n u_{l-1}`` flops. For the first layer, whose input
+      ``X`` is fixed, the solver keeps ``X W_1`` of the accepted ``W_1``: the
+      forward pass and the next sweep's safeguard reuse it, so the first
+      layer does ``1 + m`` products fewer.
     - ``A_l`` block (hidden layers): ``A W'`` at the gradient point and the
       gradient ``R W'^T`` (2 products of ``2 n u_l u_{l+1}``), one per trial,
       one for the safeguard's comparison. Its power iteration does not
@@ -232,4 +236,5 @@ def tiam_flops_per_iteration(
     trials = max(mean_trials - 2 * n_layers, 0.0) / (2 * n_layers - 1)
     m = 1.0 if safeguard else 0.0
     products = (4.0 + m + trials) * s_w + (2.0 + m + trials) * s_a
+    products -= (1.0 + m) * weight_sizes[0]
     return 2.0 * n_samples * products + 12.0 * n_samples * sum(layer_units[:-1])

@@ -189,14 +189,17 @@ def physical_section(summary: dict, results: dict) -> str:
         "L weight layers, S_W = Σ_{l=1..L} u_{l−1} u_l, "
         "S_A = Σ_{l=2..L} u_{l−1} u_l):",
         "",
-        "    flops = 2 n [(4 + m + t) S_W + (2 + m + t) S_A] + 12 n Σ_{l=1..L} u_{l−1}",
+        "    flops = 2 n [(4 + m + t) S_W + (2 + m + t) S_A − (1 + m) u_0 u_1]"
+        " + 12 n Σ_{l=1..L} u_{l−1}",
         "",
         "- W_l block: `A W` at the gradient point, the gradient `Aᵀ(…)`, `A W` "
         "at the accepted W (reused by the b_l and Z_l steps), and the forward "
         "pass that gives `loss_curve_`: 4 products of 2 n u_{l−1} u_l flops; "
         "one more per backtracking trial (`A D`) and one for the safeguard's "
         "comparison (`A W^k`). Its power iteration is 3 pairs of matrix-vector "
-        "products, 12 n u_{l−1} flops.",
+        "products, 12 n u_{l−1} flops. For the first layer, whose input X is "
+        "fixed, the solver keeps `X W_1` of the accepted W_1 for the forward "
+        "pass and the next sweep's comparison: 1 + m products fewer.",
         "- A_l block (hidden layers): `A W'` at the gradient point and the "
         "gradient `R W'ᵀ`, one product per trial and one for the safeguard, "
         "each 2 n u_l u_{l+1} flops.",
