@@ -274,7 +274,6 @@ def test_an_unconverged_output_prox_is_reported():
 def test_inertia_schedule_replaces_the_constant_inertia():
     """A schedule that returns the constant inertia gives the same iterates; one
     that returns zero gives the zero-inertia run."""
-    from sktiam import TIAMRegressor
 
     rng = np.random.RandomState(0)
     X, y = rng.randn(40, 3), rng.randn(40)
@@ -282,8 +281,6 @@ def test_inertia_schedule_replaces_the_constant_inertia():
 
     class Scheduled(TIAMRegressor):
         _inertia_schedule = staticmethod(lambda k: (0.0, 0.0, 0.0))
-
-    import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
