@@ -202,6 +202,23 @@ def to_numpy(array: Any) -> numpy.ndarray:
     return numpy.asarray(array)
 
 
+def clip_into(xp: Any, array: Any, lower: Any, upper: Any) -> Any:
+    """Return ``array`` clipped to ``[lower, upper]``, in its own memory if possible.
+
+    NumPy and CuPy clip in place (``out=``), which spares the solver a new
+    ``n x d`` array per projection; the array API standard has no ``out=``,
+    so other namespaces return a new array. Either way the values are those
+    of ``xp.clip``. ``array`` must be an array the caller owns.
+    """
+    if isinstance(array, numpy.ndarray):
+        return numpy.clip(array, lower, upper, out=array)
+    if array_api_compat.is_cupy_array(array):
+        import cupy
+
+        return cupy.clip(array, lower, upper, out=array)
+    return xp.clip(array, lower, upper)
+
+
 def available_bytes(backend: Backend) -> int | None:
     """Return the memory free for new arrays of ``backend``, or None if unknown.
 

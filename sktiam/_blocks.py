@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._activations import Activation, device_of
+from ._backend import clip_into
 
 Array = Any
 
@@ -94,12 +95,75 @@ class StepReport:
     failed: bool
 
 
+class SampleMetric:
+    """The weighted sums over samples, ``sum_i s_i (...)``, of one training set.
+
+    Every data term of F and every per-sample block's metric is such a sum,
+    over arrays of shape (n, d). They are computed as dot products of the
+    flattened arrays, which read each operand once and allocate nothing,
+    where an element-wise product followed by a sum writes two ``n x d``
+    temporaries. Without sample weights (all ``s_i`` equal) the weight is a
+    scalar factor; otherwise the weighted operand is formed once.
+
+    Parameters
+    ----------
+    xp : namespace
+        The array namespace.
+    weights : array of shape (n, 1)
+        The normalised sample weights ``s``, summing to 1.
+    """
+
+    def __init__(self, xp: Any, weights: Array) -> None:
+        self.xp = xp
+        self.weights = weights
+        first = weights[0, 0]
+        #: The common weight ``s_i`` when all are equal, else None.
+        self.uniform: float | None = (
+            float(first) if bool(xp.all(weights == first)) else None
+        )
+
+    def _flat(self, a: Array) -> Array:
+        return self.xp.reshape(a, (-1,))
+
+    def inner(self, a: Array, b: Array) -> float:
+        """Return ``sum_i s_i <a_i, b_i>`` for ``a`` and ``b`` of shape (n, d)."""
+        if self.uniform is not None:
+            return self.uniform * float(self._flat(a) @ self._flat(b))
+        return float(self._flat(a) @ self._flat(self.weights * b))
+
+    def squared_norm(self, a: Array) -> float:
+        """Return ``sum_i s_i ||a_i||^2``."""
+        return self.inner(a, a)
+
+    def mean(self, values: Array) -> float:
+        """Return ``sum_i s_i v_i`` for a vector ``v`` of shape (n,)."""
+        if self.uniform is not None:
+            return self.uniform * float(self.xp.sum(values))
+        return float(values @ self.weights[:, 0])
+
+    def column_means(self, a: Array) -> Array:
+        """Return ``sum_i s_i a_i``, of shape (d,), for ``a`` of shape (n, d)."""
+        if self.uniform is not None:
+            return self.uniform * self.xp.sum(a, axis=0)
+        return self.weights[:, 0] @ a
+
+    def transpose_product(self, inputs: Array, a: Array) -> Array:
+        """Return ``inputs^T S a`` with ``S = diag(s)``; ``a`` of shape (n, d) or (n,).
+
+        ``inputs`` may be a sparse matrix.
+        """
+        if self.uniform is not None:
+            return self.uniform * (inputs.T @ a)
+        weights = self.weights if a.ndim == 2 else self.weights[:, 0]
+        return inputs.T @ (weights * a)
+
+
 class _Block(ABC):
     """A block subproblem ``min f(u) + i_C(u)``; subclasses define ``f`` and ``C``."""
 
     xp: Any
-    #: Per-row weights ``s`` of shape (n, 1) for per-sample blocks, else None.
-    metric: Array | None = None
+    #: The sample metric of per-sample blocks; None for the Euclidean one.
+    metric: SampleMetric | None = None
 
     @abstractmethod
     def value(self, u: Array) -> float:
@@ -112,6 +176,23 @@ class _Block(ABC):
     def project(self, u: Array) -> Array:
         """Return the projection onto ``C``; the identity when unconstrained."""
         return u
+
+    def project_into(self, u: Array) -> Array:
+        """Return the projection onto ``C``, overwriting ``u`` where possible.
+
+        Only for arrays the caller owns: ``u`` may be changed.
+        """
+        return u
+
+    def outside(self, u: Array) -> bool:
+        """Return whether some entry of ``u`` lies outside ``C`` (exactly)."""
+        return False
+
+    def descent(self, centre: Array, gradient: Array, tau: float) -> Array:
+        """Return ``P_C(centre - gradient / tau)`` as a new array."""
+        candidate = gradient / -tau
+        candidate += centre
+        return self.project_into(candidate)
 
     def lipschitz_lower_bound(self, step: StepSize) -> float:
         """Return an estimate from below of the gradient's Lipschitz constant.
@@ -160,8 +241,9 @@ class _Block(ABC):
     def inner(self, a: Array, b: Array) -> float:
         """Return ``<a, b>`` in the block's metric."""
         if self.metric is None:
-            return float(self.xp.sum(a * b))
-        return float(self.xp.sum(self.metric * (a * b)))
+            xp = self.xp
+            return float(xp.reshape(a, (-1,)) @ xp.reshape(b, (-1,)))
+        return self.metric.inner(a, b)
 
     def prox_linear(
         self, centre: Array, point: Array, step: StepSize
@@ -186,7 +268,7 @@ class _Block(ABC):
         value_at_point, gradient = self.value_and_gradient(point)
         _finite(value_at_point, "block objective")
         if not step.adaptive:
-            return self.project(centre - gradient / step.tau), None, 1
+            return self.descent(centre, gradient, step.tau), None, 1
         tau = max(step.tau * step.shrink, 0.6 * self.lipschitz_lower_bound(step))
         if _finite(self.inner(gradient, gradient), "gradient norm") == 0.0:
             # Stationary: the first trial is accepted whatever tau is.
@@ -196,7 +278,7 @@ class _Block(ABC):
         # single column makes the curvature equal to the lower bound exactly.
         tie = 1.0 + 64.0 * float(self.xp.finfo(gradient.dtype).eps)
         for trial in range(1, step.max_trials + 1):
-            candidate = self.project(centre - gradient / tau)
+            candidate = self.descent(centre, gradient, tau)
             difference = candidate - point
             curvature = _finite(
                 self.curvature(point, candidate, difference), "curvature"
@@ -234,7 +316,7 @@ class WeightBlock(_Block):
         inputs: Array,
         target: Array,
         bias: Array,
-        weights: Array,
+        samples: SampleMetric,
         rho: float,
         alpha: float,
     ) -> None:
@@ -242,10 +324,12 @@ class WeightBlock(_Block):
         self.inputs = inputs
         self.target = target
         self.bias = bias
-        self.weights = weights
+        # The metric of the data term; the block itself is Euclidean.
+        self.samples = samples
         self.rho = rho
         self.alpha = alpha
         self._products: list[tuple[Array, Array]] = []
+        self._noise = _rounding_noise(xp, target)
 
     def remember(self, u: Array, product: Array) -> None:
         """Record ``A u``, computed elsewhere, for :meth:`product` to reuse."""
@@ -267,15 +351,15 @@ class WeightBlock(_Block):
         differ from that of ``A candidate``, and the coupling residuals that
         are exactly zero would stop being so.
         """
-        xp = self.xp
         change = self.inputs @ difference
-        return float(
-            0.5 * self.rho * xp.sum(self.weights * change**2)
-            + 0.5 * self.alpha * xp.sum(difference**2)
-        )
+        return 0.5 * self.rho * self.samples.squared_norm(
+            change
+        ) + 0.5 * self.alpha * self.inner(difference, difference)
 
     def _residual(self, u: Array) -> Array:
-        return _snap(self.xp, self.product(u) + self.bias - self.target, self.target)
+        residual = self.product(u) + self.bias
+        residual -= self.target
+        return _snap(self.xp, residual, self._noise)
 
     @property
     def dtype(self):
@@ -290,27 +374,22 @@ class WeightBlock(_Block):
 
     def curvature_product(self, vector: Array) -> Array:
         """Return ``(rho A^T S A + alpha I) v``, the curvature on one column."""
-        image = self.inputs.T @ (self.weights[:, 0] * (self.inputs @ vector))
+        image = self.samples.transpose_product(self.inputs, self.inputs @ vector)
         return self.rho * image + self.alpha * vector
 
     def value(self, u: Array) -> float:
         residual = self._residual(u)
-        xp = self.xp
-        return float(
-            0.5 * self.rho * xp.sum(self.weights * residual**2)
-            + 0.5 * self.alpha * xp.sum(u**2)
-        )
+        return 0.5 * self.rho * self.samples.squared_norm(
+            residual
+        ) + 0.5 * self.alpha * self.inner(u, u)
 
     def value_and_gradient(self, u: Array) -> tuple[float, Array]:
         residual = self._residual(u)
-        xp = self.xp
-        weighted = self.weights * residual
-        value = float(
-            0.5 * self.rho * xp.sum(weighted * residual)
-            + 0.5 * self.alpha * xp.sum(u**2)
-        )
-        gradient = self.rho * (self.inputs.T @ weighted) + self.alpha * u
-        return value, gradient
+        value = 0.5 * self.rho * self.samples.squared_norm(
+            residual
+        ) + 0.5 * self.alpha * self.inner(u, u)
+        gradient = self.rho * self.samples.transpose_product(self.inputs, residual)
+        return value, gradient + self.alpha * u
 
 
 class BiasBlock(_Block):
@@ -323,26 +402,51 @@ class BiasBlock(_Block):
     """
 
     def __init__(
-        self, xp: Any, product: Array, target: Array, weights: Array, rho: float
+        self,
+        xp: Any,
+        product: Array,
+        target: Array,
+        samples: SampleMetric,
+        rho: float,
     ) -> None:
         self.xp = xp
         self.product = product
         self.target = target
-        self.weights = weights
+        self.samples = samples
         self.rho = rho
 
+    def _residual(self, u: Array) -> Array:
+        residual = self.product + u
+        residual -= self.target
+        return residual
+
     def value(self, u: Array) -> float:
-        residual = self.product + u - self.target
-        return float(0.5 * self.rho * self.xp.sum(self.weights * residual**2))
+        return 0.5 * self.rho * self.samples.squared_norm(self._residual(u))
 
     def value_and_gradient(self, u: Array) -> tuple[float, Array]:
-        residual = self.product + u - self.target
-        weighted = self.weights * residual
-        value = float(0.5 * self.rho * self.xp.sum(weighted * residual))
-        return value, self.rho * self.xp.sum(weighted, axis=0)
+        residual = self._residual(u)
+        value = 0.5 * self.rho * self.samples.squared_norm(residual)
+        return value, self.rho * self.samples.column_means(residual)
 
 
-class HiddenPreactivationBlock(_Block):
+class _BoxBlock(_Block):
+    """A per-sample block whose feasible set is the box ``[lower, upper]``."""
+
+    lower: Array
+    upper: Array
+
+    def project(self, u: Array) -> Array:
+        return self.xp.clip(u, self.lower, self.upper)
+
+    def project_into(self, u: Array) -> Array:
+        return clip_into(self.xp, u, self.lower, self.upper)
+
+    def outside(self, u: Array) -> bool:
+        xp = self.xp
+        return bool(xp.any(u < self.lower)) or bool(xp.any(u > self.upper))
+
+
+class HiddenPreactivationBlock(_BoxBlock):
     """Block ``Z_l`` of a hidden layer: ``f(Z) = (rho/2) sum_i s_i ||Z_i - V_i||^2``.
 
     ``V = A_{l-1} W_l + b_l``. The constraint ``A_l - eps <= sigma(Z) <= A_l + eps``
@@ -358,27 +462,25 @@ class HiddenPreactivationBlock(_Block):
         activations: Array,
         activation: Activation,
         epsilon: float,
-        weights: Array,
+        samples: SampleMetric,
         rho: float,
     ) -> None:
         self.xp = xp
         self.centre = centre
-        self.metric = weights
+        self.metric = samples
         self.rho = rho
         self.lower, self.upper = activation.preimage(
             xp, activations - epsilon, activations + epsilon
         )
 
     def value(self, u: Array) -> float:
-        return float(0.5 * self.rho * self.xp.sum(self.metric * (u - self.centre) ** 2))
+        return 0.5 * self.rho * self.metric.squared_norm(u - self.centre)
 
     def value_and_gradient(self, u: Array) -> tuple[float, Array]:
         difference = u - self.centre
-        value = float(0.5 * self.rho * self.xp.sum(self.metric * difference**2))
-        return value, self.rho * difference
-
-    def project(self, u: Array) -> Array:
-        return self.xp.clip(u, self.lower, self.upper)
+        value = 0.5 * self.rho * self.metric.squared_norm(difference)
+        difference *= self.rho
+        return value, difference
 
 
 class OutputBlock(_Block):
@@ -395,7 +497,7 @@ class OutputBlock(_Block):
         centre: Array,
         targets: Array,
         loss: Any,
-        weights: Array,
+        samples: SampleMetric,
         rho: float,
         tol: float,
     ) -> None:
@@ -403,17 +505,14 @@ class OutputBlock(_Block):
         self.centre = centre
         self.targets = targets
         self.loss = loss
-        self.metric = weights
+        self.metric = samples
         self.rho = rho
         self.tol = tol
         self.newton_iterations = 0
 
     def value(self, u: Array) -> float:
-        xp = self.xp
-        rows = self.loss.value(xp, u, self.targets) + 0.5 * self.rho * xp.sum(
-            (u - self.centre) ** 2, axis=1
-        )
-        return float(xp.sum(self.metric[:, 0] * rows))
+        data = self.metric.mean(self.loss.value(self.xp, u, self.targets))
+        return data + 0.5 * self.rho * self.metric.squared_norm(u - self.centre)
 
     def prox_linear(
         self, centre: Array, point: Array, step: StepSize
@@ -425,7 +524,7 @@ class OutputBlock(_Block):
         return solution, None, 1
 
 
-class ActivationBlock(_Block):
+class ActivationBlock(_BoxBlock):
     """Block ``A_l``: ``f(A) = (rho/2) sum_i s_i ||Z'_i - A_i W' - b'||^2``.
 
     ``Z', W', b'`` belong to layer ``l + 1``. The constraint is the box
@@ -443,7 +542,7 @@ class ActivationBlock(_Block):
         next_target: Array,
         lower: Array,
         upper: Array,
-        weights: Array,
+        samples: SampleMetric,
         rho: float,
     ) -> None:
         self.xp = xp
@@ -451,17 +550,19 @@ class ActivationBlock(_Block):
         self.next_bias = next_bias
         self.next_target = next_target
         self.lower, self.upper = lower, upper
-        self.metric = weights
+        self.metric = samples
         self.rho = rho
+        self._noise = _rounding_noise(xp, next_target)
 
     def _residual(self, u: Array) -> Array:
-        residual = u @ self.next_weights + self.next_bias - self.next_target
-        return _snap(self.xp, residual, self.next_target)
+        residual = u @ self.next_weights
+        residual += self.next_bias
+        residual -= self.next_target
+        return _snap(self.xp, residual, self._noise)
 
     def curvature(self, point: Array, candidate: Array, difference: Array) -> float:
         """Return ``(rho/2) sum_i s_i ||d_i W'||^2``."""
-        change = difference @ self.next_weights
-        return float(0.5 * self.rho * self.xp.sum(self.metric * change**2))
+        return 0.5 * self.rho * self.metric.squared_norm(difference @ self.next_weights)
 
     @property
     def dtype(self):
@@ -479,30 +580,42 @@ class ActivationBlock(_Block):
         return self.rho * (self.next_weights @ (self.next_weights.T @ vector))
 
     def value(self, u: Array) -> float:
-        residual = self._residual(u)
-        return float(0.5 * self.rho * self.xp.sum(self.metric * residual**2))
+        return 0.5 * self.rho * self.metric.squared_norm(self._residual(u))
 
     def value_and_gradient(self, u: Array) -> tuple[float, Array]:
         residual = self._residual(u)
-        value = float(0.5 * self.rho * self.xp.sum(self.metric * residual**2))
-        return value, self.rho * (residual @ self.next_weights.T)
+        value = 0.5 * self.rho * self.metric.squared_norm(residual)
+        gradient = residual @ self.next_weights.T
+        gradient *= self.rho
+        return value, gradient
 
-    def project(self, u: Array) -> Array:
-        return self.xp.clip(u, self.lower, self.upper)
 
-
-def _snap(xp: Any, residual: Array, target: Array) -> Array:
-    """Set to zero the entries of a coupling residual that are below rounding.
+def _rounding_noise(xp: Any, target: Array) -> float:
+    """Return ``16 eps max|target|``, the size of a coupling residual's rounding.
 
     A residual ``Z - A W - b`` that is zero in exact arithmetic comes out of
     the computation as rounding noise, whose size depends on the order of the
-    sums. A step along that noise would be a step in a random direction; the
-    entries below ``16 eps max|Z|`` are taken as the zeros they are.
+    sums; :func:`_snap` takes the entries below this size as zeros.
+    """
+    if target.size == 0:
+        return 0.0
+    largest = max(float(xp.max(target)), -float(xp.min(target)))
+    return 16.0 * float(xp.finfo(target.dtype).eps) * largest
+
+
+def _snap(xp: Any, residual: Array, noise: float) -> Array:
+    """Set to zero, in place, the entries of a residual within ``noise`` of zero.
+
+    A step along rounding noise would be a step in a random direction; the
+    entries below ``noise`` (:func:`_rounding_noise`) are taken as the zeros
+    they are. ``residual`` must be an array the caller owns.
     """
     if residual.size == 0:
         return residual
-    noise = 16.0 * float(xp.finfo(residual.dtype).eps) * float(xp.max(xp.abs(target)))
-    return xp.where(xp.abs(residual) <= noise, 0.0, residual)
+    negligible = residual <= noise
+    negligible &= residual >= -noise
+    residual[negligible] = 0.0
+    return residual
 
 
 def _feasible_base(block: _Block, u: Array) -> Array | None:
@@ -510,16 +623,27 @@ def _feasible_base(block: _Block, u: Array) -> Array | None:
 
     The box edges of the pre-activation step come from a round trip through
     ``sigma`` and its inverse, so a ``u^k`` on an edge can sit a rounding
-    error outside the new box: it is feasible all the same.
+    error outside the new box: it is feasible all the same. A ``u`` inside
+    ``C`` is its own projection and is returned as it is.
     """
-    projected = block.project(u)
-    if projected is u:
+    if not block.outside(u):
         return u
+    projected = block.project(u)
     xp = block.xp
-    distance = float(xp.max(xp.abs(projected - u))) if u.size else 0.0
-    scale = 1.0 + float(xp.max(xp.abs(projected))) if u.size else 1.0
+    distance = float(xp.max(xp.abs(projected - u)))
+    scale = 1.0 + float(xp.max(xp.abs(projected)))
     tolerance = 64.0 * float(xp.finfo(u.dtype).eps) * scale
     return projected if distance <= tolerance else None
+
+
+def _extrapolate(base: Array, direction: Array, factor: float) -> Array:
+    """Return ``base + factor * direction``, computed in ``direction``'s memory.
+
+    ``direction`` must be an array the caller owns; it is overwritten.
+    """
+    direction *= factor
+    direction += base
+    return direction
 
 
 def inertial_step(
@@ -570,18 +694,23 @@ def inertial_step(
     """
     p1, p2, p3 = inertia
     has_inertia = p1 != 0.0 or p2 != 0.0 or p3 != 0.0
-    if has_inertia:
+    centre = point = current
+    if p1 == p2 != 0.0:
+        centre = point = _extrapolate(current, current - previous, p1)
+    elif p1 != 0.0 or p2 != 0.0:
         momentum = current - previous
-        centre = current + p1 * momentum if p1 != 0.0 else current
-        point = current + p2 * momentum if p2 != 0.0 else current
-    else:
-        centre = point = current
+        if p1 != 0.0:
+            centre = current + p1 * momentum
+        if p2 != 0.0:
+            point = current + p2 * momentum
 
     plus, plus_value, trials = block.prox_linear(centre, point, step)
     failed = plus is None
     if failed:
         plus, plus_value = block.project(current), None
-    new = block.project(plus + p3 * (plus - current)) if p3 != 0.0 else plus
+    new = plus
+    if p3 != 0.0:
+        new = block.project_into(_extrapolate(plus, plus - current, p3))
     restarted = False
     if monotone and has_inertia:
         base = _feasible_base(block, current)

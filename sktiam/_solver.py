@@ -30,6 +30,7 @@ from ._blocks import (
     HiddenPreactivationBlock,
     NonFiniteError,
     OutputBlock,
+    SampleMetric,
     StepSize,
     WeightBlock,
     inertial_step,
@@ -149,7 +150,9 @@ class TIAMSolver:
         self.config = config
         self.inputs = inputs
         self.targets = targets
-        self.weights = xp.reshape(sample_weight / xp.sum(sample_weight), (-1, 1))
+        self.samples = SampleMetric(
+            xp, xp.reshape(sample_weight / xp.sum(sample_weight), (-1, 1))
+        )
         self.coefs = list(coefs)
         self.intercepts = list(intercepts)
         self.n_layers = len(coefs)
@@ -216,7 +219,7 @@ class TIAMSolver:
             self._layer_input(layer),
             self.preactivations[layer],
             self.intercepts[layer],
-            self.weights,
+            self.samples,
             config.rho,
             config.alpha,
         )
@@ -242,7 +245,7 @@ class TIAMSolver:
         """
         config = self.config
         block = BiasBlock(
-            self.xp, product, self.preactivations[layer], self.weights, config.rho
+            self.xp, product, self.preactivations[layer], self.samples, config.rho
         )
         new, report = inertial_step(
             block,
@@ -268,7 +271,7 @@ class TIAMSolver:
             self.activations[layer],
             config.activation,
             self.epsilon,
-            self.weights,
+            self.samples,
             config.rho,
         )
         new, report = inertial_step(
@@ -293,7 +296,7 @@ class TIAMSolver:
             centre,
             self.targets,
             config.loss,
-            self.weights,
+            self.samples,
             config.rho,
             config.newton_tol,
         )
@@ -308,11 +311,9 @@ class TIAMSolver:
         self.previous_preactivations[layer] = self.preactivations[layer]
         self.preactivations[layer] = new
         xp = self.xp
-        self._output_loss = float(
-            xp.sum(self.weights[:, 0] * config.loss.value(xp, new, self.targets))
-        )
-        self._coupling[layer] = float(
-            0.5 * config.rho * xp.sum(self.weights * (new - centre) ** 2)
+        self._output_loss = self.samples.mean(config.loss.value(xp, new, self.targets))
+        self._coupling[layer] = (
+            0.5 * config.rho * self.samples.squared_norm(new - centre)
         )
         self._newton_iterations = block.newton_iterations
         self._reports.append(report)
@@ -329,7 +330,7 @@ class TIAMSolver:
             self.preactivations[layer + 1],
             lower,
             upper,
-            self.weights,
+            self.samples,
             self.config.rho,
         )
 
@@ -401,11 +402,7 @@ class TIAMSolver:
             self.inputs,
             first_product=product if known is self.coefs[0] else None,
         )
-        data = float(
-            xp.sum(
-                self.weights[:, 0] * self.config.loss.value(xp, output, self.targets)
-            )
-        )
+        data = self.samples.mean(self.config.loss.value(xp, output, self.targets))
         return data + self._regularisation()
 
     def _regularisation(self) -> float:
@@ -418,8 +415,8 @@ class TIAMSolver:
         xp = self.xp
         violation = 0.0
         for z, a in zip(self.preactivations[:-1], self.activations, strict=True):
-            gap = xp.abs(a - self.config.activation(xp, z))
-            violation = max(violation, float(xp.max(gap)))
+            gap = self.config.activation(xp, z) - a
+            violation = max(violation, float(xp.max(gap)), -float(xp.min(gap)))
         return violation
 
     def diagnostics(self) -> dict[str, Any]:

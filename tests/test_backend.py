@@ -5,6 +5,7 @@ import pathlib
 import sys
 import types
 
+import array_api_compat.numpy
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
@@ -12,7 +13,13 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import sktiam
 from sktiam import TIAMClassifier, TIAMRegressor
-from sktiam._backend import NUMPY, backend_for_device, gpu_available, to_numpy
+from sktiam._backend import (
+    NUMPY,
+    backend_for_device,
+    clip_into,
+    gpu_available,
+    to_numpy,
+)
 
 NUMERICAL_MODULES = ["_solver.py", "_blocks.py", "_activations.py", "_losses.py"]
 SMALL = dict(hidden_layer_sizes=(6,), max_iter=5, random_state=0)
@@ -114,3 +121,19 @@ def test_cuda_fit_equals_the_cpu_fit_and_stores_numpy(Estimator):
     prediction = gpu.predict(X)
     assert type(prediction) is np.ndarray
     np.testing.assert_allclose(prediction, cpu.predict(X), rtol=1e-8, atol=1e-10)
+
+
+def test_clip_into_clips_numpy_in_place_and_other_namespaces_into_a_copy():
+    rng = np.random.RandomState(0)
+    values = rng.randn(6, 3)
+    lower, upper = -0.5 * np.abs(rng.randn(6, 3)), np.full((6, 3), 0.4)
+    expected = np.minimum(np.maximum(values, lower), upper)
+    owned = values.copy()
+    clipped = clip_into(array_api_compat.numpy, owned, lower, upper)
+    assert clipped is owned
+    np.testing.assert_array_equal(clipped, expected)
+    strict = pytest.importorskip("array_api_strict")
+    given = strict.asarray(values)
+    result = clip_into(strict, given, strict.asarray(lower), strict.asarray(upper))
+    np.testing.assert_array_equal(np.asarray(result), expected)
+    np.testing.assert_array_equal(np.asarray(given), values)

@@ -10,8 +10,12 @@ from sktiam._blocks import (
     ActivationBlock,
     BiasBlock,
     HiddenPreactivationBlock,
+    SampleMetric,
     StepSize,
     WeightBlock,
+    _feasible_base,
+    _rounding_noise,
+    _snap,
     inertial_step,
 )
 
@@ -20,7 +24,7 @@ N, D_IN, D_OUT = 9, 4, 3
 
 def _weights(rng, n=N):
     w = rng.uniform(0.2, 3.0, n)
-    return (w / w.sum())[:, None]
+    return SampleMetric(np, (w / w.sum())[:, None])
 
 
 def _weight_block(rng, alpha=0.1, inputs=None):
@@ -49,7 +53,7 @@ def _explicit_weight_objective(block, w):
     inputs = block.inputs.toarray() if sparse.issparse(block.inputs) else block.inputs
     residual = block.target - inputs @ w - block.bias
     return 0.5 * block.rho * np.sum(
-        block.weights * residual**2
+        block.samples.weights * residual**2
     ) + 0.5 * block.alpha * np.sum(w**2)
 
 
@@ -99,12 +103,14 @@ def test_activation_block_gradient_is_taken_in_the_sample_metric():
 
     def explicit(u):
         residual = block.next_target - u @ block.next_weights - block.next_bias
-        return 0.5 * block.rho * np.sum(block.metric * residual**2)
+        return 0.5 * block.rho * np.sum(block.metric.weights * residual**2)
 
     value, gradient = block.value_and_gradient(a)
     assert value == pytest.approx(explicit(a))
     expected = _finite_difference_gradient(explicit, a)
-    np.testing.assert_allclose(block.metric * gradient, expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        block.metric.weights * gradient, expected, rtol=1e-6, atol=1e-9
+    )
 
 
 def test_lipschitz_estimates_approach_the_true_constants_from_below():
@@ -113,7 +119,7 @@ def test_lipschitz_estimates_approach_the_true_constants_from_below():
     rng = np.random.RandomState(4)
     weight_block = _weight_block(rng)
     hessian = weight_block.rho * weight_block.inputs.T @ (
-        weight_block.weights * weight_block.inputs
+        weight_block.samples.weights * weight_block.inputs
     ) + weight_block.alpha * np.eye(D_IN)
     activation_block = _activation_block(rng)
     w = activation_block.next_weights
@@ -144,7 +150,9 @@ def test_every_accepted_tau_satisfies_the_backtracking_inequality(kind, inertia)
         assert plus is not None and trials >= 1
         tau = step.tau
         # Recompute every term independently, in the block's metric.
-        metric = np.ones((shape[0], 1)) if block.metric is None else block.metric
+        metric = (
+            np.ones((shape[0], 1)) if block.metric is None else block.metric.weights
+        )
         value_point, gradient = block.value_and_gradient(point)
         difference = plus - point
         bound = (
@@ -179,7 +187,7 @@ def test_hidden_z_step_is_the_exact_constrained_minimiser():
         # The same problem as a bounded linear least-squares problem,
         # min ||diag(sqrt(0.9 s)) (z - centre)||^2 over the box, solved by
         # scipy's bounded-variable least squares, which is exact.
-        scale = np.sqrt(0.9 * np.broadcast_to(weights, (N, D_OUT))).ravel()
+        scale = np.sqrt(0.9 * np.broadcast_to(weights.weights, (N, D_OUT))).ravel()
         result = lsq_linear(
             np.diag(scale),
             scale * centre.ravel(),
@@ -200,7 +208,9 @@ def test_bias_step_with_equal_first_and_second_inertia_is_the_exact_minimiser():
     new, _ = inertial_step(
         block, current, previous, (0.4, 0.4, 0.0), StepSize(0.8, adaptive=False), False
     )
-    np.testing.assert_allclose(new, np.sum(weights * (target - product), axis=0))
+    np.testing.assert_allclose(
+        new, np.sum(weights.weights * (target - product), axis=0)
+    )
 
 
 @pytest.mark.parametrize("kind", ["weights", "activations"])
@@ -236,7 +246,7 @@ def test_weighted_rows_move_like_repeated_rows():
     repeated = np.repeat(np.arange(4), counts)
     uniform = np.full((len(repeated), 1), 1 / len(repeated))
     a_weighted = ActivationBlock(
-        np, w_next, b_next, z_next, a - 0.5, a + 0.5, weighted, 0.6
+        np, w_next, b_next, z_next, a - 0.5, a + 0.5, SampleMetric(np, weighted), 0.6
     )
     a_repeated = ActivationBlock(
         np,
@@ -245,7 +255,7 @@ def test_weighted_rows_move_like_repeated_rows():
         z_next[repeated],
         a[repeated] - 0.5,
         a[repeated] + 0.5,
-        uniform,
+        SampleMetric(np, uniform),
         0.6,
     )
     step_w, step_r = StepSize(1.0), StepSize(1.0)
@@ -255,3 +265,98 @@ def test_weighted_rows_move_like_repeated_rows():
     )
     np.testing.assert_allclose(new_w[repeated], new_r, rtol=1e-12)
     assert step_w.tau == pytest.approx(step_r.tau, rel=1e-12)
+
+
+@pytest.mark.parametrize("equal", [True, False])
+def test_sample_metric_sums_equal_the_explicit_weighted_sums(equal):
+    rng = np.random.RandomState(10)
+    raw = np.full(N, 2.5) if equal else rng.uniform(0.2, 3.0, N)
+    weights = (raw / raw.sum())[:, None]
+    metric = SampleMetric(np, weights)
+    assert (metric.uniform is not None) == equal
+    a, b, values = rng.randn(N, D_OUT), rng.randn(N, D_OUT), rng.randn(N)
+    inputs = rng.randn(N, D_IN)
+    assert metric.inner(a, b) == pytest.approx(np.sum(weights * a * b), rel=1e-12)
+    assert metric.squared_norm(a) == pytest.approx(np.sum(weights * a**2), rel=1e-12)
+    assert metric.mean(values) == pytest.approx(np.sum(weights[:, 0] * values))
+    np.testing.assert_allclose(
+        metric.column_means(a), np.sum(weights * a, axis=0), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        metric.transpose_product(inputs, a), inputs.T @ np.diag(weights[:, 0]) @ a
+    )
+    np.testing.assert_allclose(
+        metric.transpose_product(sparse.csr_matrix(inputs), values),
+        inputs.T @ (weights[:, 0] * values),
+    )
+
+
+def _step_blocks(rng):
+    """One block of each kind that takes an inertial step, with its shape."""
+    activation = Activation("relu")
+    z = rng.randn(N, D_OUT)
+    hidden = HiddenPreactivationBlock(
+        np, rng.randn(N, D_OUT), activation(np, z), activation, 0.3, _weights(rng), 0.9
+    )
+    product, target = rng.randn(N, D_OUT), rng.randn(N, D_OUT)
+    return [
+        (_weight_block(rng), (D_IN, D_OUT), StepSize(1.0)),
+        (_activation_block(rng), (N, D_IN), StepSize(1.0)),
+        (hidden, (N, D_OUT), StepSize(0.9, adaptive=False)),
+        (
+            BiasBlock(np, product, target, _weights(rng), 0.8),
+            (D_OUT,),
+            StepSize(0.8, adaptive=False),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("inertia", [(0.8, 0.8, 0.8), (0.3, 0.6, 0.2), (0, 0, 0.5)])
+def test_inertial_step_is_the_three_extrapolations_and_changes_no_input(inertia):
+    """Without the safeguard, u^{k+1} is the formula of the docstring, computed
+    here from copies; u^k, u^{k-1} and the block's data are left untouched."""
+    rng = np.random.RandomState(11)
+    p1, p2, p3 = inertia
+    for block, shape, step in _step_blocks(rng):
+        current = block.project(rng.randn(*shape))
+        previous = block.project(current + 0.3 * rng.randn(*shape))
+        saved = [a.copy() for a in (current, previous)]
+        data = {
+            k: v.copy() for k, v in vars(block).items() if isinstance(v, np.ndarray)
+        }
+        reference_step = StepSize(step.tau, adaptive=step.adaptive)
+        new, _ = inertial_step(block, current, previous, inertia, step, False)
+
+        centre = current + p1 * (current - previous)
+        point = current + p2 * (current - previous)
+        plus, _, _ = block.prox_linear(centre, point, reference_step)
+        expected = block.project(plus + p3 * (plus - current))
+        np.testing.assert_allclose(new, expected, rtol=1e-12, atol=1e-14)
+        for before, after in zip(saved, (current, previous), strict=True):
+            np.testing.assert_array_equal(before, after)
+        for key, value in data.items():
+            np.testing.assert_array_equal(value, getattr(block, key))
+
+
+def test_feasible_base_keeps_an_inside_point_and_rejects_a_far_one():
+    rng = np.random.RandomState(12)
+    block = _activation_block(rng)
+    inside = block.project(rng.randn(N, D_IN))
+    assert _feasible_base(block, inside) is inside
+    # A rounding error outside the box is feasible: its projection is returned.
+    edge = block.upper.copy()
+    edge[0, 0] *= 1 + 4 * np.finfo(float).eps
+    edge[0, 0] += 4 * np.finfo(float).eps
+    base = _feasible_base(block, edge)
+    np.testing.assert_array_equal(base, block.upper)
+    far = block.upper + 1e-3
+    assert _feasible_base(block, far) is None
+
+
+def test_snap_zeroes_only_the_entries_below_the_rounding_noise():
+    target = np.array([[4.0, -8.0], [1.0, 2.0]])
+    noise = _rounding_noise(np, target)
+    assert noise == 16 * np.finfo(float).eps * 8.0
+    residual = np.array([[noise, -noise], [1.01 * noise, -1e-3]])
+    snapped = _snap(np, residual.copy(), noise)
+    np.testing.assert_array_equal(snapped, [[0.0, 0.0], [1.01 * noise, -1e-3]])
