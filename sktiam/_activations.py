@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ._backend import clip_into
+
 Array = Any
 
 
@@ -226,6 +228,23 @@ class Activation:
         if spec.upper is not None:
             z_hi = xp.where(hi >= spec.upper, xp.inf, z_hi)
         return z_lo, z_hi
+
+    def band_preimage(
+        self, xp: Any, activations: Array, epsilon: float
+    ) -> tuple[Array, Array]:
+        """Return :meth:`preimage` of the band ``[A - eps, A + eps]``.
+
+        What the hidden pre-activation step projects onto. The two edges are
+        new arrays, so for relu, the default, they are turned into the box
+        in place, sparing the ``n x d`` temporaries of the general formula:
+        ``z_lo = -inf`` where ``A - eps <= 0`` and ``A - eps`` elsewhere,
+        ``z_hi = max(A + eps, 0)``. The values are those of :meth:`preimage`.
+        """
+        lo, hi = activations - epsilon, activations + epsilon
+        if self.name != "relu":
+            return self.preimage(xp, lo, hi)
+        lo[lo <= 0.0] = -xp.inf
+        return lo, clip_into(xp, hi, 0.0, None)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r}, negative_slope={self.negative_slope})"

@@ -450,7 +450,7 @@ class HiddenPreactivationBlock(_BoxBlock):
     """Block ``Z_l`` of a hidden layer: ``f(Z) = (rho/2) sum_i s_i ||Z_i - V_i||^2``.
 
     ``V = A_{l-1} W_l + b_l``. The constraint ``A_l - eps <= sigma(Z) <= A_l + eps``
-    is the box ``[z_lo, z_hi]`` of :meth:`Activation.preimage`, so the
+    is the box ``[z_lo, z_hi]`` of :meth:`Activation.band_preimage`, so the
     projection is a clip. In the sample metric the gradient is ``rho (Z - V)``
     with Lipschitz constant exactly ``rho``: ``tau = rho``, no backtracking.
     """
@@ -469,9 +469,7 @@ class HiddenPreactivationBlock(_BoxBlock):
         self.centre = centre
         self.metric = samples
         self.rho = rho
-        self.lower, self.upper = activation.preimage(
-            xp, activations - epsilon, activations + epsilon
-        )
+        self.lower, self.upper = activation.band_preimage(xp, activations, epsilon)
 
     def value(self, u: Array) -> float:
         return 0.5 * self.rho * self.metric.squared_norm(u - self.centre)

@@ -189,3 +189,23 @@ def test_relu_activation_box_is_not_cut():
     lower, upper = Activation("relu").activation_box(np, activated, 1.0)
     np.testing.assert_array_equal(lower, [-1.0, -0.5])
     np.testing.assert_array_equal(upper, [1.0, 1.5])
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_band_preimage_equals_the_preimage_of_the_band(name):
+    """The in-place path for relu gives exactly the general formula's box."""
+    rng = np.random.RandomState(0)
+    activations = np.concatenate(
+        [rng.uniform(-0.5, 1.5, 200), [0.0, -0.0, 0.3, 0.29, 0.31, -0.3]]
+    ).reshape(-1, 2)
+    if name in ("tanh", "logistic"):
+        activations = np.clip(activations, 0.01, 0.99)
+    activation = Activation(name, 0.1)
+    given = activations.copy()
+    z_lo, z_hi = activation.band_preimage(np, activations, 0.3)
+    expected_lo, expected_hi = activation.preimage(
+        np, activations - 0.3, activations + 0.3
+    )
+    np.testing.assert_array_equal(z_lo, expected_lo)
+    np.testing.assert_array_equal(z_hi, expected_hi)
+    np.testing.assert_array_equal(activations, given)
