@@ -157,6 +157,16 @@ class Activation:
         """Return ``sigma(z)`` elementwise."""
         return self._spec.function(xp, z, self.negative_slope)
 
+    def apply_into(self, xp: Any, z: Array) -> Array:
+        """Return ``sigma(z)``, overwriting ``z`` where the activation allows it.
+
+        ``z`` must be an array the caller owns. relu is computed in place;
+        the others return ``sigma(z)`` as :meth:`__call__` does.
+        """
+        if self.name == "relu":
+            return clip_into(xp, z, 0.0, None)
+        return self(xp, z)
+
     @property
     def range(self) -> tuple[float | None, float | None]:
         """The infimum and supremum of ``sigma``; None for an unbounded side."""

@@ -188,9 +188,19 @@ class _Block(ABC):
         """Return whether some entry of ``u`` lies outside ``C`` (exactly)."""
         return False
 
-    def descent(self, centre: Array, gradient: Array, tau: float) -> Array:
-        """Return ``P_C(centre - gradient / tau)`` as a new array."""
-        candidate = gradient / -tau
+    def descent(
+        self, centre: Array, gradient: Array, tau: float, overwrite: bool = False
+    ) -> Array:
+        """Return ``P_C(centre - gradient / tau)``.
+
+        A new array, or with ``overwrite=True`` the memory of ``gradient``,
+        which the caller then no longer needs.
+        """
+        if overwrite:
+            gradient /= -tau
+            candidate = gradient
+        else:
+            candidate = gradient / -tau
         candidate += centre
         return self.project_into(candidate)
 
@@ -268,7 +278,7 @@ class _Block(ABC):
         value_at_point, gradient = self.value_and_gradient(point)
         _finite(value_at_point, "block objective")
         if not step.adaptive:
-            return self.descent(centre, gradient, step.tau), None, 1
+            return self.descent(centre, gradient, step.tau, overwrite=True), None, 1
         tau = max(step.tau * step.shrink, 0.6 * self.lipschitz_lower_bound(step))
         if _finite(self.inner(gradient, gradient), "gradient norm") == 0.0:
             # Stationary: the first trial is accepted whatever tau is.

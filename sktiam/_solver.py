@@ -415,7 +415,8 @@ class TIAMSolver:
         xp = self.xp
         violation = 0.0
         for z, a in zip(self.preactivations[:-1], self.activations, strict=True):
-            gap = self.config.activation(xp, z) - a
+            gap = self.config.activation.apply_into(xp, xp.asarray(z, copy=True))
+            gap -= a
             violation = max(violation, float(xp.max(gap)), -float(xp.min(gap)))
         return violation
 
@@ -684,8 +685,11 @@ def forward(
     hidden = inputs
     last = len(coefs) - 1
     for layer, (w, b) in enumerate(zip(coefs, intercepts, strict=True)):
-        product = first_product if layer == 0 and first_product is not None else None
-        hidden = (hidden @ w if product is None else product) + b
+        if layer == 0 and first_product is not None:
+            hidden = first_product + b
+        else:
+            hidden = hidden @ w
+            hidden += b
         if layer < last:
-            hidden = activation(xp, hidden)
+            hidden = activation.apply_into(xp, hidden)
     return hidden

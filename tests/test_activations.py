@@ -209,3 +209,14 @@ def test_band_preimage_equals_the_preimage_of_the_band(name):
     np.testing.assert_array_equal(z_lo, expected_lo)
     np.testing.assert_array_equal(z_hi, expected_hi)
     np.testing.assert_array_equal(activations, given)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_apply_into_equals_the_activation(name):
+    z = np.random.RandomState(1).randn(40, 3) * 4
+    activation = Activation(name, 0.1)
+    expected = REFERENCE[name](z)
+    np.testing.assert_allclose(activation.apply_into(np, z.copy()), expected)
+    np.testing.assert_array_equal(
+        activation.apply_into(np, z.copy()), activation(np, z)
+    )
