@@ -19,8 +19,16 @@ the Euclidean metric); the iterates are the same. The metric makes a sample
 of weight 2 move exactly as two copies of it would.
 
 Every block offers ``value``, ``value_and_gradient`` (the gradient taken in
-the block's metric), ``inner`` and ``project``. :func:`inertial_step` performs
-the triple-inertial prox-linear step with backtracking for every block.
+the block's metric), ``inner``, ``project`` and ``descent``, the projected
+gradient step. :func:`inertial_step` performs the triple-inertial prox-linear
+step with backtracking for every block.
+
+An iteration works on ``n x d`` arrays, and at large ``n`` its time goes to
+writing them as much as to the matrix products. So the weighted sums are dot
+products (:class:`SampleMetric`), and the temporaries a function creates are
+updated in place (``+=``, :func:`~sktiam._backend.clip_into`) instead of
+being followed by new ones. Only arrays the function itself created are
+overwritten, never a state variable, a cached product or a block's data.
 """
 
 import math
@@ -99,11 +107,17 @@ class SampleMetric:
     """The weighted sums over samples, ``sum_i s_i (...)``, of one training set.
 
     Every data term of F and every per-sample block's metric is such a sum,
-    over arrays of shape (n, d). They are computed as dot products of the
-    flattened arrays, which read each operand once and allocate nothing,
-    where an element-wise product followed by a sum writes two ``n x d``
-    temporaries. Without sample weights (all ``s_i`` equal) the weight is a
-    scalar factor; otherwise the weighted operand is formed once.
+    over arrays of shape (n, d). In float64 they are computed as dot products
+    of the flattened arrays, which read each operand once and write no
+    ``n x d`` temporary, where an element-wise product followed by a sum
+    writes two. In float32 the sum stays NumPy's pairwise sum of one
+    product (BLAS's single-precision dot accumulates sequentially, with
+    errors growing with ``n d``).
+
+    Without sample weights (all ``s_i`` equal) the weight is a scalar factor,
+    applied after the sum; if that unscaled sum overflows, the sum is taken
+    again of the scaled terms. With weights, the weighted operand is formed
+    once.
 
     Parameters
     ----------
@@ -122,14 +136,21 @@ class SampleMetric:
             float(first) if bool(xp.all(weights == first)) else None
         )
 
-    def _flat(self, a: Array) -> Array:
-        return self.xp.reshape(a, (-1,))
+    def _sum_of_products(self, a: Array, b: Array) -> float:
+        """Return the sum of ``a * b`` over all entries."""
+        xp = self.xp
+        if a.dtype == xp.float64:
+            return float(xp.reshape(a, (-1,)) @ xp.reshape(b, (-1,)))
+        return float(xp.sum(a * b))
 
     def inner(self, a: Array, b: Array) -> float:
         """Return ``sum_i s_i <a_i, b_i>`` for ``a`` and ``b`` of shape (n, d)."""
-        if self.uniform is not None:
-            return self.uniform * float(self._flat(a) @ self._flat(b))
-        return float(self._flat(a) @ self._flat(self.weights * b))
+        if self.uniform is None:
+            return self._sum_of_products(a, self.weights * b)
+        total = self._sum_of_products(a, b)
+        if not math.isfinite(total):
+            return float(self.xp.sum(self.weights * (a * b)))
+        return self.uniform * total
 
     def squared_norm(self, a: Array) -> float:
         """Return ``sum_i s_i ||a_i||^2``."""
@@ -137,23 +158,32 @@ class SampleMetric:
 
     def mean(self, values: Array) -> float:
         """Return ``sum_i s_i v_i`` for a vector ``v`` of shape (n,)."""
-        if self.uniform is not None:
-            return self.uniform * float(self.xp.sum(values))
-        return float(values @ self.weights[:, 0])
+        if self.uniform is None:
+            return self._sum_of_products(values, self.weights[:, 0])
+        total = float(self.xp.sum(values))
+        if not math.isfinite(total):
+            return float(self.xp.sum(self.weights[:, 0] * values))
+        return self.uniform * total
 
     def column_means(self, a: Array) -> Array:
         """Return ``sum_i s_i a_i``, of shape (d,), for ``a`` of shape (n, d)."""
+        xp = self.xp
         if self.uniform is not None:
-            return self.uniform * self.xp.sum(a, axis=0)
-        return self.weights[:, 0] @ a
+            totals = xp.sum(a, axis=0)
+            if bool(xp.all(xp.isfinite(totals))):
+                return self.uniform * totals
+        return xp.sum(self.weights * a, axis=0)
 
     def transpose_product(self, inputs: Array, a: Array) -> Array:
         """Return ``inputs^T S a`` with ``S = diag(s)``; ``a`` of shape (n, d) or (n,).
 
         ``inputs`` may be a sparse matrix.
         """
+        xp = self.xp
         if self.uniform is not None:
-            return self.uniform * (inputs.T @ a)
+            product = inputs.T @ a
+            if bool(xp.all(xp.isfinite(product))):
+                return self.uniform * product
         weights = self.weights if a.ndim == 2 else self.weights[:, 0]
         return inputs.T @ (weights * a)
 
@@ -283,7 +313,9 @@ class _Block(ABC):
         if _finite(self.inner(gradient, gradient), "gradient norm") == 0.0:
             # Stationary: the first trial is accepted whatever tau is.
             step.tau = tau
-            return self.project(centre), value_at_point if centre is point else None, 0
+            # f(point) is f(u+) only when u+ = P_C(centre) is the point itself.
+            same = centre is point and not self.outside(centre)
+            return self.project(centre), value_at_point if same else None, 0
         # Equality is accepted whatever the rounding: a step that moves a
         # single column makes the curvature equal to the lower bound exactly.
         tie = 1.0 + 64.0 * float(self.xp.finfo(gradient.dtype).eps)
@@ -615,8 +647,9 @@ def _snap(xp: Any, residual: Array, noise: float) -> Array:
     """Set to zero, in place, the entries of a residual within ``noise`` of zero.
 
     A step along rounding noise would be a step in a random direction; the
-    entries below ``noise`` (:func:`_rounding_noise`) are taken as the zeros
-    they are. ``residual`` must be an array the caller owns.
+    entries of size at most ``noise`` (:func:`_rounding_noise`) are taken as
+    the zeros they are. ``residual`` must be an array the caller owns.
+    Boolean-mask assignment is the array API standard's boolean indexing.
     """
     if residual.size == 0:
         return residual

@@ -360,3 +360,60 @@ def test_snap_zeroes_only_the_entries_below_the_rounding_noise():
     residual = np.array([[noise, -noise], [1.01 * noise, -1e-3]])
     snapped = _snap(np, residual.copy(), noise)
     np.testing.assert_array_equal(snapped, [[0.0, 0.0], [1.01 * noise, -1e-3]])
+
+
+@pytest.mark.parametrize("monotone", [False, True])
+def test_no_step_overwrites_an_array_it_did_not_create(monotone):
+    """The in-place arithmetic touches only temporaries: the iterates, the
+    block's data, its sample weights and its cached products stay as they were,
+    also when the safeguard redoes a step (a large, misleading momentum)."""
+    rng = np.random.RandomState(13)
+    for block, shape, step in _step_blocks(rng):
+        current = block.project(rng.randn(*shape))
+        previous = current + 3.0 * rng.randn(*shape)
+        if isinstance(block, WeightBlock):
+            block.remember(current, block.inputs @ current)
+        arrays = [current, previous]
+        arrays += [v for v in vars(block).values() if isinstance(v, np.ndarray)]
+        arrays += [
+            block.samples.weights if block.metric is None else block.metric.weights
+        ]
+        arrays += [p for pair in getattr(block, "_products", []) for p in pair]
+        saved = [a.copy() for a in arrays]
+        for _ in range(3):
+            inertial_step(block, current, previous, (0.9, 0.9, 0.9), step, monotone)
+        for before, after in zip(saved, arrays, strict=True):
+            np.testing.assert_array_equal(before, after)
+
+
+def test_a_stationary_point_outside_the_box_is_not_given_its_own_value():
+    """With a zero gradient at an extrapolated point outside C, u+ = P_C(point)
+    differs from the point, and so does its objective value."""
+    rng = np.random.RandomState(14)
+    block = _activation_block(rng)
+    point = block.upper + 0.5
+    block.next_target = point @ block.next_weights + block.next_bias
+    assert block.value(point) == 0.0
+    plus, value, trials = block.prox_linear(point, point, StepSize(1.0))
+    np.testing.assert_array_equal(plus, block.upper)
+    assert value is None or value == pytest.approx(block.value(plus))
+    assert block.value(plus) > 0.0
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning")
+def test_equal_weights_sums_do_not_overflow_before_they_are_scaled():
+    """float32 terms whose sum overflows, but whose mean does not: the uniform
+    path sums first and scales after, and must fall back to scaled terms. (The
+    estimators run the solver with NumPy's overflow warnings off.)"""
+    n = 100
+    metric = SampleMetric(np, np.full((n, 1), 1 / n, dtype=np.float32))
+    assert metric.uniform is not None
+    big = np.full((n, 2), 1e19, dtype=np.float32)
+    assert metric.squared_norm(big) == pytest.approx(2e38, rel=1e-5)
+    large = np.full((n, 2), 1e37, dtype=np.float32)
+    assert metric.mean(large[:, 0]) == pytest.approx(1e37, rel=1e-5)
+    np.testing.assert_allclose(metric.column_means(large), [1e37, 1e37], rtol=1e-5)
+    ones = np.ones((n, 3), dtype=np.float32)
+    np.testing.assert_allclose(
+        metric.transpose_product(ones, large), np.full((3, 2), 1e37), rtol=1e-5
+    )

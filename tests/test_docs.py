@@ -75,6 +75,13 @@ def built_docs(tmp_path_factory) -> Path:
         ),
     )
     shutil.copytree(ROOT / "examples", source / "examples")
+    # The benchmarks page includes the committed report and its figures.
+    shutil.copy(ROOT / "BENCHMARKS.md", source / "BENCHMARKS.md")
+    shutil.copytree(
+        ROOT / "benchmarks" / "results",
+        source / "benchmarks" / "results",
+        ignore=shutil.ignore_patterns("*.json"),
+    )
     output = source / "docs" / "_build" / "html"
     command = [
         sys.executable,
@@ -102,6 +109,19 @@ def test_docs_build_with_warnings_as_errors(built_docs):
     for page in ("index", "getting_started", "api", "changelog", "citing"):
         assert (built_docs / f"{page}.html").is_file()
     assert (built_docs / "user_guide" / "scaling_out.html").is_file()
+
+
+def test_benchmarks_page_shows_the_committed_report_and_its_figures(built_docs):
+    page = (built_docs / "benchmarks.html").read_text(encoding="utf-8")
+    report = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8")
+    for heading in ("The four target figures", "The physical limit"):
+        assert heading in report and heading in page
+    figures = sorted((ROOT / "benchmarks" / "results").glob("*.png"))
+    assert figures
+    for figure in figures:
+        assert f"benchmarks/results/{figure.name}" in report
+        assert (built_docs / "_images" / figure.name).is_file()
+        assert figure.name in page
 
 
 def test_every_example_runs_and_draws(built_docs):

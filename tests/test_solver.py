@@ -12,7 +12,7 @@ from sklearn.preprocessing import LabelBinarizer, StandardScaler
 from sktiam import TIAMClassifier, TIAMRegressor
 from sktiam._activations import Activation
 from sktiam._losses import SoftmaxCrossEntropy, SquaredLoss
-from sktiam._solver import TIAMConfig, TIAMSolver
+from sktiam._solver import TIAMConfig, TIAMSolver, forward
 
 
 def _blobs(n=150, seed=0):
@@ -314,3 +314,21 @@ def test_an_epsilon_cycle_equals_a_warm_started_refit():
         np.testing.assert_array_equal(a, b)
     epsilons = cycled.diagnostics_["epsilon"]
     assert epsilons[0] == epsilons[7] == 100.0 and epsilons[6] < 100.0
+
+
+@pytest.mark.parametrize("name", ["identity", "relu", "tanh"])
+def test_forward_pass_leaves_the_given_product_and_inputs_as_they_were(name):
+    rng = np.random.RandomState(3)
+    inputs = rng.randn(7, 4)
+    coefs = [rng.randn(4, 5), rng.randn(5, 2)]
+    intercepts = [rng.randn(5), rng.randn(2)]
+    product = inputs @ coefs[0]
+    saved = [a.copy() for a in (inputs, product, *coefs, *intercepts)]
+    activation = Activation(name)
+    output = forward(np, activation, coefs, intercepts, inputs, first_product=product)
+    hidden = activation(np, inputs @ coefs[0] + intercepts[0])
+    np.testing.assert_allclose(output, hidden @ coefs[1] + intercepts[1])
+    for before, after in zip(
+        saved, (inputs, product, *coefs, *intercepts), strict=True
+    ):
+        np.testing.assert_array_equal(before, after)
