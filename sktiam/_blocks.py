@@ -194,6 +194,10 @@ class _Block(ABC):
     xp: Any
     #: The sample metric of per-sample blocks; None for the Euclidean one.
     metric: SampleMetric | None = None
+    #: Whether the step with ``centre = point`` is the exact minimiser of
+    #: ``f`` over ``C``, whatever that common point is: a fixed step
+    #: ``tau = L`` on an ``f`` whose curvature is ``L`` times the identity.
+    exact_when_centred: bool = False
 
     @abstractmethod
     def value(self, u: Array) -> float:
@@ -443,6 +447,8 @@ class BiasBlock(_Block):
     the step is the exact minimiser ``sum_i s_i (Z_i - P_i)``.
     """
 
+    exact_when_centred = True
+
     def __init__(
         self,
         xp: Any,
@@ -495,7 +501,11 @@ class HiddenPreactivationBlock(_BoxBlock):
     is the box ``[z_lo, z_hi]`` of :meth:`Activation.band_preimage`, so the
     projection is a clip. In the sample metric the gradient is ``rho (Z - V)``
     with Lipschitz constant exactly ``rho``: ``tau = rho``, no backtracking.
+    With equal first and second inertia the step is the exact minimiser
+    ``P_C(V)``.
     """
+
+    exact_when_centred = True
 
     def __init__(
         self,
@@ -712,6 +722,12 @@ def inertial_step(
     to compare with: the block takes the plain step. Without inertia the step
     is the plain one already, and no comparison is made.
 
+    For the blocks whose step from ``centre = point`` is their exact
+    minimiser (``exact_when_centred``: the biases and the hidden
+    pre-activations), equal ``p1 = p2`` with ``p3 = 0`` give that minimiser
+    whatever the momentum, which is also the plain step's result and never
+    raises ``f``: the step is taken from ``u^k`` and nothing is compared.
+
     Parameters
     ----------
     block : block subproblem
@@ -734,6 +750,14 @@ def inertial_step(
         restarted the block, and whether no step was accepted.
     """
     p1, p2, p3 = inertia
+    if block.exact_when_centred and p1 == p2 and p3 == 0.0:
+        # From any centre = point the step lands on the block's minimiser over
+        # C, so the inertia cannot change it, and it cannot raise f above any
+        # feasible u^k: no extrapolation, and nothing for the safeguard to do.
+        plus, _, trials = block.prox_linear(current, current, step)
+        failed = plus is None
+        new = block.project(current) if failed else plus
+        return new, StepReport(step.tau, trials, False, failed)
     has_inertia = p1 != 0.0 or p2 != 0.0 or p3 != 0.0
     centre = point = current
     if p1 == p2 != 0.0:

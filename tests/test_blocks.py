@@ -165,8 +165,10 @@ def test_every_accepted_tau_satisfies_the_backtracking_inequality(kind, inertia)
         np.testing.assert_allclose(plus, block.project(centre - gradient / tau))
 
 
-def test_hidden_z_step_is_the_exact_constrained_minimiser():
-    """The clip equals scipy's solution of the same box-constrained quadratic."""
+@pytest.mark.parametrize("inertia", [(0.0, 0.0, 0.0), (0.8, 0.8, 0.0)])
+def test_hidden_z_step_is_the_exact_constrained_minimiser(inertia):
+    """The clip equals scipy's solution of the same box-constrained quadratic,
+    with equal first and second inertia whatever the momentum."""
     rng = np.random.RandomState(6)
     for name in ["relu", "leaky_relu", "tanh", "logistic", "softplus", "elu"]:
         activation = Activation(name, 0.1)
@@ -176,13 +178,14 @@ def test_hidden_z_step_is_the_exact_constrained_minimiser():
         weights = _weights(rng)
         block = HiddenPreactivationBlock(np, centre, a, activation, 0.2, weights, 0.9)
         z_current = block.project(z_current)
+        z_previous = z_current + rng.randn(N, D_OUT)
         new, report = inertial_step(
             block,
             z_current,
-            z_current,
-            (0.0, 0.0, 0.0),
+            z_previous,
+            inertia,
             StepSize(0.9, adaptive=False),
-            False,
+            True,
         )
         # The same problem as a bounded linear least-squares problem,
         # min ||diag(sqrt(0.9 s)) (z - centre)||^2 over the box, solved by
