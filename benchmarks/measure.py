@@ -274,7 +274,7 @@ def measure(
             estimator.gradient_inertia,
             estimator.extrapolation_inertia,
         )
-        scheduled = type(estimator)._inertia_schedule is not None
+        scheduled = estimator.inertia_schedule != "constant"
         run.safeguard = bool(estimator.monotone and (scheduled or any(inertia)))
     if trace_memory:
         capped = max_iter if max_iter is not None else MEMORY_ITERATIONS

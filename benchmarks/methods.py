@@ -11,7 +11,6 @@
   monotone safeguard (``monotone=True``, the default) as the restart.
 """
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,43 +20,6 @@ from sktiam import TIAMClassifier, TIAMRegressor
 
 HIDDEN_LAYER_SIZES = (100, 100)
 ACTIVATION = "relu"
-
-
-def fista_inertia(iteration: int) -> tuple[float, float, float]:
-    """Return the Nesterov-type inertia ``(p, p, 0)`` of iteration ``iteration``.
-
-    ``p = (t_k - 1) / t_{k+1}`` with the FISTA sequence ``t_0 = 1``,
-    ``t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2``; ``k`` counts from 0, so the
-    first iteration has no inertia.
-
-    Parameters
-    ----------
-    iteration : int
-        The iteration index ``k``, from 0.
-
-    Returns
-    -------
-    tuple of float
-        ``(p1, p2, p3)``.
-    """
-    t = 1.0
-    for _ in range(iteration):
-        t = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-    t_next = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
-    inertia = (t - 1.0) / t_next
-    return inertia, inertia, 0.0
-
-
-class NesterovTIAMClassifier(TIAMClassifier):
-    """TIAMClassifier with the FISTA inertia of :func:`fista_inertia`."""
-
-    _inertia_schedule = staticmethod(fista_inertia)
-
-
-class NesterovTIAMRegressor(TIAMRegressor):
-    """TIAMRegressor with the FISTA inertia of :func:`fista_inertia`."""
-
-    _inertia_schedule = staticmethod(fista_inertia)
 
 
 @dataclass(frozen=True)
@@ -145,9 +107,9 @@ METHODS: dict[str, Method] = {
         Method(
             "tiam-nesterov",
             "TIAM, Nesterov inertia + restart (mDLAM-like)",
-            NesterovTIAMClassifier,
-            NesterovTIAMRegressor,
-            {},
+            TIAMClassifier,
+            TIAMRegressor,
+            {"inertia_schedule": "nesterov"},
         ),
     ]
 }

@@ -6,10 +6,14 @@ collects the terms of the relaxed objective::
 
     F = sum_i s_i R(Z_L,i; Y_i)
         + (rho / 2) sum_l sum_i s_i ||Z_l,i - A_{l-1},i W_l - b_l||^2
+        + (gamma / 2) sum_{l<L} sum_i s_i ||A_l,i - sigma(Z_l,i)||^2
         + (alpha / 2) sum_l ||W_l||^2
 
-that contain ``u``. The ``s_i`` are the sample weights divided by their sum
-(``1/n`` without weights), so every data term is a weighted mean.
+that contain ``u``. The ``gamma`` term belongs to the penalty relaxation; the
+box relaxation has ``gamma = 0`` and the constraint
+``|A_l - sigma(Z_l)| <= eps`` instead (:mod:`sktiam._relaxations`). The
+``s_i`` are the sample weights divided by their sum (``1/n`` without
+weights), so every data term is a weighted mean.
 
 Per-sample blocks (``Z_l`` and ``A_l``) measure their steps in the metric
 ``||D||_s^2 = sum_i s_i ||D_i||^2``. With unit weights this is the Euclidean
@@ -494,18 +498,51 @@ class _BoxBlock(_Block):
         return bool(xp.any(u < self.lower)) or bool(xp.any(u > self.upper))
 
 
-class HiddenPreactivationBlock(_BoxBlock):
+class _HiddenPreactivation(_Block):
+    """A hidden ``Z_l`` block, with ``V = A_{l-1} W_l + b_l``: the coupling term.
+
+    ``f(Z) = (rho/2) sum_i s_i ||Z_i - V_i||^2`` plus the relaxation's own term
+    (:meth:`anchor_value`, none for the box). In the sample metric the
+    coupling's gradient is ``rho (Z - V)``, with Lipschitz constant exactly
+    ``rho``: ``tau = rho``, no backtracking. With equal first and second
+    inertia the step is the exact minimiser of ``f``.
+    """
+
+    exact_when_centred = True
+
+    def __init__(self, xp: Any, centre: Array, samples: SampleMetric, rho: float):
+        self.xp = xp
+        self.centre = centre
+        self.metric = samples
+        self.rho = rho
+
+    def coupling_value(self, u: Array) -> float:
+        """Return ``(rho/2) sum_i s_i ||u_i - V_i||^2``, the coupling term of F."""
+        return 0.5 * self.rho * self.metric.squared_norm(u - self.centre)
+
+    def anchor_value(self, u: Array) -> float:
+        """Return the relaxation's own term of F at ``Z = u``: none for the box."""
+        return 0.0
+
+    def value(self, u: Array) -> float:
+        return self.coupling_value(u) + self.anchor_value(u)
+
+    def value_and_gradient(self, u: Array) -> tuple[float, Array]:
+        """Return the coupling term and its gradient ``rho (u - V)``."""
+        difference = u - self.centre
+        value = 0.5 * self.rho * self.metric.squared_norm(difference)
+        difference *= self.rho
+        return value, difference
+
+
+class HiddenPreactivationBlock(_HiddenPreactivation, _BoxBlock):
     """Block ``Z_l`` of a hidden layer: ``f(Z) = (rho/2) sum_i s_i ||Z_i - V_i||^2``.
 
     ``V = A_{l-1} W_l + b_l``. The constraint ``A_l - eps <= sigma(Z) <= A_l + eps``
     is the box ``[z_lo, z_hi]`` of :meth:`Activation.band_preimage`, so the
-    projection is a clip. In the sample metric the gradient is ``rho (Z - V)``
-    with Lipschitz constant exactly ``rho``: ``tau = rho``, no backtracking.
-    With equal first and second inertia the step is the exact minimiser
-    ``P_C(V)``.
+    projection is a clip, and with equal first and second inertia the step is
+    the exact minimiser ``P_C(V)``.
     """
-
-    exact_when_centred = True
 
     def __init__(
         self,
@@ -517,20 +554,61 @@ class HiddenPreactivationBlock(_BoxBlock):
         samples: SampleMetric,
         rho: float,
     ) -> None:
-        self.xp = xp
-        self.centre = centre
-        self.metric = samples
-        self.rho = rho
+        super().__init__(xp, centre, samples, rho)
         self.lower, self.upper = activation.band_preimage(xp, activations, epsilon)
 
-    def value(self, u: Array) -> float:
-        return 0.5 * self.rho * self.metric.squared_norm(u - self.centre)
 
-    def value_and_gradient(self, u: Array) -> tuple[float, Array]:
-        difference = u - self.centre
-        value = 0.5 * self.rho * self.metric.squared_norm(difference)
-        difference *= self.rho
-        return value, difference
+class PenaltyPreactivationBlock(_HiddenPreactivation):
+    """Block ``Z_l`` of a hidden layer under the penalty relaxation::
+
+        f(Z) = (rho/2) sum_i s_i ||Z_i - V_i||^2
+               + (gamma/2) sum_i s_i ||A_i - sigma(Z_i)||^2
+
+    with ``V = A_{l-1} W_l + b_l`` and ``A = A_l``. Unconstrained, and not
+    quadratic. The prox-linear step linearises the coupling term and keeps
+    the ``gamma`` term whole::
+
+        u+ = argmin_z (tau/2) ||z - (centre - grad(point) / tau)||^2
+                      + (gamma/2) ||A - sigma(z)||^2,   tau = rho,
+
+    an elementwise problem solved by :meth:`Activation.penalty_prox`. With
+    ``centre = point`` the step is the exact minimiser of ``f``. No
+    backtracking: ``tau = rho`` majorises the linearised term exactly.
+    """
+
+    def __init__(
+        self,
+        xp: Any,
+        centre: Array,
+        samples: SampleMetric,
+        rho: float,
+        activation: Activation,
+        activations: Array,
+        gamma: float,
+    ) -> None:
+        super().__init__(xp, centre, samples, rho)
+        self.activations = activations
+        self.activation = activation
+        self.gamma = gamma
+        self.newton_iterations = 0
+
+    def anchor_value(self, u: Array) -> float:
+        """Return ``(gamma/2) sum_i s_i ||A_i - sigma(u_i)||^2``, the penalty term."""
+        gap = self.activation.apply_into(self.xp, self.xp.asarray(u, copy=True))
+        gap -= self.activations
+        return 0.5 * self.gamma * self.metric.squared_norm(gap)
+
+    def prox_linear(
+        self, centre: Array, point: Array, step: StepSize
+    ) -> tuple[Array | None, float | None, int]:
+        """Return the ``gamma`` term's prox at ``centre - (point - V) rho / tau``."""
+        shifted = point - self.centre
+        shifted *= -self.rho / step.tau
+        shifted += centre
+        solution, self.newton_iterations = self.activation.penalty_prox(
+            self.xp, shifted, self.activations, step.tau, self.gamma
+        )
+        return solution, None, 1
 
 
 class OutputBlock(_Block):
@@ -575,13 +653,20 @@ class OutputBlock(_Block):
 
 
 class ActivationBlock(_BoxBlock):
-    """Block ``A_l``: ``f(A) = (rho/2) sum_i s_i ||Z'_i - A_i W' - b'||^2``.
+    """Block ``A_l``::
 
-    ``Z', W', b'`` belong to layer ``l + 1``. The constraint is the box
-    ``[lower, upper]``: ``[sigma(Z_l) - eps, sigma(Z_l) + eps]`` within the
-    range of ``sigma`` (:meth:`Activation.activation_box`). In the sample
-    metric the gradient is ``rho (A W' + b' - Z') W'^T``; its step is found by
-    backtracking.
+        f(A) = (rho/2) sum_i s_i ||Z'_i - A_i W' - b'||^2
+               + (gamma/2) sum_i s_i ||A_i - S_i||^2,    S = sigma(Z_l),
+
+    ``Z', W', b'`` belong to layer ``l + 1``. Under the box relaxation
+    ``gamma = 0`` and the constraint is the box ``[lower, upper]``:
+    ``[sigma(Z_l) - eps, sigma(Z_l) + eps]`` within the range of ``sigma``
+    (:meth:`Activation.activation_box`). Under the penalty relaxation there
+    is no constraint (``lower = -inf``, ``upper = inf``) and ``gamma > 0``.
+    Either way ``f`` is quadratic, with curvature
+    ``rho W' W'^T + gamma I`` on each row; in the sample metric the gradient
+    is ``rho (A W' + b' - Z') W'^T + gamma (A - S)``, and its step is found
+    by backtracking.
     """
 
     def __init__(
@@ -590,10 +675,12 @@ class ActivationBlock(_BoxBlock):
         next_weights: Array,
         next_bias: Array,
         next_target: Array,
-        lower: Array,
-        upper: Array,
+        lower: Array | float,
+        upper: Array | float,
         samples: SampleMetric,
         rho: float,
+        anchor: Array | None = None,
+        gamma: float = 0.0,
     ) -> None:
         self.xp = xp
         self.next_weights = next_weights
@@ -602,7 +689,24 @@ class ActivationBlock(_BoxBlock):
         self.lower, self.upper = lower, upper
         self.metric = samples
         self.rho = rho
+        self.anchor = anchor
+        self.gamma = gamma if anchor is not None else 0.0
+        self._constrained = not (
+            isinstance(lower, float)
+            and isinstance(upper, float)
+            and lower == -math.inf
+            and upper == math.inf
+        )
         self._noise = _rounding_noise(xp, next_target)
+
+    def project(self, u: Array) -> Array:
+        return super().project(u) if self._constrained else u
+
+    def project_into(self, u: Array) -> Array:
+        return super().project_into(u) if self._constrained else u
+
+    def outside(self, u: Array) -> bool:
+        return self._constrained and super().outside(u)
 
     def _residual(self, u: Array) -> Array:
         residual = u @ self.next_weights
@@ -610,9 +714,20 @@ class ActivationBlock(_BoxBlock):
         residual -= self.next_target
         return _snap(self.xp, residual, self._noise)
 
+    def anchor_value(self, u: Array) -> float:
+        """Return ``(gamma/2) sum_i s_i ||u_i - S_i||^2``: 0 without an anchor."""
+        if self.gamma == 0.0:
+            return 0.0
+        return 0.5 * self.gamma * self.metric.squared_norm(u - self.anchor)
+
     def curvature(self, point: Array, candidate: Array, difference: Array) -> float:
-        """Return ``(rho/2) sum_i s_i ||d_i W'||^2``."""
-        return 0.5 * self.rho * self.metric.squared_norm(difference @ self.next_weights)
+        """Return ``(rho/2) sum_i s_i ||d_i W'||^2 + (gamma/2) sum_i s_i ||d_i||^2``."""
+        value = (
+            0.5 * self.rho * self.metric.squared_norm(difference @ self.next_weights)
+        )
+        if self.gamma != 0.0:
+            value += 0.5 * self.gamma * self.metric.squared_norm(difference)
+        return value
 
     @property
     def dtype(self):
@@ -626,17 +741,27 @@ class ActivationBlock(_BoxBlock):
         return self.next_weights.shape[0]
 
     def curvature_product(self, vector: Array) -> Array:
-        """Return ``rho W' W'^T v``, the curvature on one row (sample metric)."""
-        return self.rho * (self.next_weights @ (self.next_weights.T @ vector))
+        """Return ``(rho W' W'^T + gamma I) v``, the curvature on one row."""
+        image = self.rho * (self.next_weights @ (self.next_weights.T @ vector))
+        if self.gamma != 0.0:
+            image = image + self.gamma * vector
+        return image
 
     def value(self, u: Array) -> float:
-        return 0.5 * self.rho * self.metric.squared_norm(self._residual(u))
+        return 0.5 * self.rho * self.metric.squared_norm(
+            self._residual(u)
+        ) + self.anchor_value(u)
 
     def value_and_gradient(self, u: Array) -> tuple[float, Array]:
         residual = self._residual(u)
         value = 0.5 * self.rho * self.metric.squared_norm(residual)
         gradient = residual @ self.next_weights.T
         gradient *= self.rho
+        if self.gamma != 0.0:
+            gap = u - self.anchor
+            value += 0.5 * self.gamma * self.metric.squared_norm(gap)
+            gap *= self.gamma
+            gradient += gap
         return value, gradient
 
 
@@ -715,12 +840,7 @@ def inertial_step(
         u^{k+1} = P_C(u+ + p3 (u+ - u^k))        third inertia, re-projected
 
     If backtracking fails, ``u+ = P_C(u^k)``. With ``monotone=True`` and some
-    inertia, an update that raises ``f`` above ``f(u^k)`` is redone from
-    ``u^k`` with ``p1 = p2 = p3 = 0``; that plain step cannot raise ``f`` from
-    a feasible ``u^k``, and if rounding says otherwise ``u^k`` is kept. When
-    ``u^k`` is infeasible (epsilon has just shrunk), there is nothing feasible
-    to compare with: the block takes the plain step. Without inertia the step
-    is the plain one already, and no comparison is made.
+    inertia, :func:`safeguard` then checks the result against ``f(u^k)``.
 
     For the blocks whose step from ``centre = point`` is their exact
     minimiser (``exact_when_centred``: the biases and the hidden
@@ -758,7 +878,6 @@ def inertial_step(
         failed = plus is None
         new = block.project(current) if failed else plus
         return new, StepReport(step.tau, trials, False, failed)
-    has_inertia = p1 != 0.0 or p2 != 0.0 or p3 != 0.0
     centre = point = current
     if p1 == p2 != 0.0:
         centre = point = _extrapolate(current, current - previous, p1)
@@ -776,31 +895,73 @@ def inertial_step(
     new = plus
     if p3 != 0.0:
         new = block.project_into(_extrapolate(plus, plus - current, p3))
-    restarted = False
-    if monotone and has_inertia:
-        base = _feasible_base(block, current)
-        if base is None:
-            # epsilon shrank and u^k left the feasible set: there is no
-            # feasible value to compare with, so take the plain step.
-            restarted = True
-            plus, _, more_trials = block.prox_linear(current, current, step)
-            trials += more_trials
-            failed = plus is None
-            return (block.project(current) if failed else plus), StepReport(
-                step.tau, trials, restarted, failed
-            )
-        base_value = block.value(base)
-        new_value = plus_value if (new is plus and plus_value is not None) else None
-        if new_value is None:
-            new_value = block.value(new)
+    report = StepReport(step.tau, trials, False, failed)
+    if not monotone or (p1 == 0.0 and p2 == 0.0 and p3 == 0.0):
+        # Without inertia the step is the plain one already.
+        return new, report
+    new_value = plus_value if (new is plus and plus_value is not None) else None
+    return safeguard(block, current, new, new_value, step, report)
+
+
+def safeguard(
+    block: _Block,
+    current: Array,
+    new: Array,
+    new_value: float | None,
+    step: StepSize,
+    report: StepReport,
+) -> tuple[Array, StepReport]:
+    """Return ``new``, or the plain step from ``u^k`` when ``new`` raises ``f``.
+
+    The monotone safeguard: an inertial update ``new`` whose block objective
+    exceeds ``f(u^k)`` is redone from ``u^k`` with ``p1 = p2 = p3 = 0``. That
+    plain step cannot raise ``f`` from a feasible ``u^k``; if rounding says
+    otherwise, ``u^k`` is kept. When ``u^k`` is infeasible (epsilon has just
+    shrunk), there is nothing feasible to compare with: the block takes the
+    plain step.
+
+    Parameters
+    ----------
+    block : block subproblem
+        The block the step was taken on.
+    current : array
+        ``u^k``.
+    new : array
+        The inertial update ``u^{k+1}``.
+    new_value : float or None
+        ``f(new)`` when the step already computed it.
+    step : StepSize
+        The block's step size, updated in place by a plain step's search.
+    report : StepReport
+        The inertial step's report, extended with the restart's trials.
+
+    Returns
+    -------
+    new : array
+        The accepted update.
+    report : StepReport
+        ``report``, marked restarted when the plain step was taken.
+    """
+    trials = report.trials
+    base = _feasible_base(block, current)
+    if base is None:
+        # epsilon shrank and u^k left the feasible set: there is no
+        # feasible value to compare with, so take the plain step.
+        plus, _, more_trials = block.prox_linear(current, current, step)
+        failed = plus is None
+        return (block.project(current) if failed else plus), StepReport(
+            step.tau, trials + more_trials, True, failed
+        )
+    base_value = block.value(base)
+    if new_value is None:
+        new_value = block.value(new)
+    if new_value <= base_value:
+        return new, report
+    plus, plus_value, more_trials = block.prox_linear(base, base, step)
+    failed = plus is None
+    new = base if failed else plus
+    if not failed:
+        new_value = plus_value if plus_value is not None else block.value(new)
         if new_value > base_value:
-            restarted = True
-            plus, plus_value, more_trials = block.prox_linear(base, base, step)
-            trials += more_trials
-            failed = plus is None
-            new = base if failed else plus
-            if not failed:
-                new_value = plus_value if plus_value is not None else block.value(new)
-            if new_value > base_value:
-                new = base
-    return new, StepReport(step.tau, trials, restarted, failed)
+            new = base
+    return new, StepReport(step.tau, trials + more_trials, True, failed)

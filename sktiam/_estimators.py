@@ -41,7 +41,8 @@ from ._backend import (
 )
 from ._losses import log_softmax, loss_for_target
 from ._memory import check_memory
-from ._solver import TIAMConfig, TIAMSolver, forward
+from ._relaxations import RELAXATIONS, BoxRelaxation, PenaltyRelaxation
+from ._solver import INERTIA_SCHEDULES, TIAMConfig, TIAMSolver, forward
 
 
 class BaseTIAM(BaseEstimator, ABC):
@@ -60,9 +61,14 @@ class BaseTIAM(BaseEstimator, ABC):
         "negative_slope": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "rho": [Interval(Real, 0, None, closed="neither")],
+        "relaxation": [StrOptions(set(RELAXATIONS))],
+        "activation_penalty": [Interval(Real, 0, None, closed="neither")],
+        "penalty_growth": [Interval(Real, 1, None, closed="left")],
+        "max_penalty_growth": [Interval(Real, 1, None, closed="left")],
         "center_inertia": [Interval(Real, 0, 1, closed="left")],
         "gradient_inertia": [Interval(Real, 0, 1, closed="left")],
         "extrapolation_inertia": [Interval(Real, 0, 1, closed="left")],
+        "inertia_schedule": [StrOptions(set(INERTIA_SCHEDULES))],
         "monotone": ["boolean"],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "epsilon_decay": [Interval(Real, 0, 1, closed="right")],
@@ -79,11 +85,6 @@ class BaseTIAM(BaseEstimator, ABC):
         "device": [StrOptions(set(DEVICES))],
     }
 
-    #: Maps the iteration index to ``(p1, p2, p3)``, replacing the three inertia
-    #: parameters. Not a parameter: subclasses in the benchmarks set it for the
-    #: Nesterov-type baseline. None keeps the inertia constant.
-    _inertia_schedule = None
-
     @abstractmethod
     def __init__(
         self,
@@ -93,9 +94,14 @@ class BaseTIAM(BaseEstimator, ABC):
         negative_slope,
         alpha,
         rho,
+        relaxation,
+        activation_penalty,
+        penalty_growth,
+        max_penalty_growth,
         center_inertia,
         gradient_inertia,
         extrapolation_inertia,
+        inertia_schedule,
         monotone,
         epsilon,
         epsilon_decay,
@@ -116,9 +122,14 @@ class BaseTIAM(BaseEstimator, ABC):
         self.negative_slope = negative_slope
         self.alpha = alpha
         self.rho = rho
+        self.relaxation = relaxation
+        self.activation_penalty = activation_penalty
+        self.penalty_growth = penalty_growth
+        self.max_penalty_growth = max_penalty_growth
         self.center_inertia = center_inertia
         self.gradient_inertia = gradient_inertia
         self.extrapolation_inertia = extrapolation_inertia
+        self.inertia_schedule = inertia_schedule
         self.monotone = monotone
         self.epsilon = epsilon
         self.epsilon_decay = epsilon_decay
@@ -298,7 +309,6 @@ class BaseTIAM(BaseEstimator, ABC):
         config = TIAMConfig(
             activation=activation,
             loss=loss,
-            rho=float(self.rho),
             alpha=float(self.alpha),
             inertia=(
                 float(self.center_inertia),
@@ -306,20 +316,12 @@ class BaseTIAM(BaseEstimator, ABC):
                 float(self.extrapolation_inertia),
             ),
             monotone=bool(self.monotone),
-            epsilon=float(self.epsilon),
-            epsilon_decay=float(self.epsilon_decay),
-            epsilon_min=float(self.epsilon_min),
             newton_tol=float(1e-2 * np.sqrt(np.finfo(dtype).eps)),
-            inertia_schedule=self._inertia_schedule,
-            epsilon_cycle=self.epsilon_cycle,
+            relaxation=self._relaxation(),
+            inertia_schedule=self.inertia_schedule,
         )
-        # The one move of the training data to the device.
-        solver = TIAMSolver(
-            xp,
-            config,
-            backend.asarray(X),
-            backend.asarray(targets),
-            backend.asarray(sample_weight),
+        solver = TIAMSolver(xp, config)
+        state = solver.initial_state(
             [backend.asarray(c) for c in coefs],
             [backend.asarray(b) for b in intercepts],
         )
@@ -340,7 +342,12 @@ class BaseTIAM(BaseEstimator, ABC):
         bar = _progress_bar(self.verbose, self.max_iter)
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                # The one move of the training data to the device.
                 result = solver.solve(
+                    state,
+                    backend.asarray(X),
+                    backend.asarray(targets),
+                    backend.asarray(sample_weight),
                     self.max_iter,
                     self.tol,
                     self.n_iter_no_change,
@@ -370,6 +377,23 @@ class BaseTIAM(BaseEstimator, ABC):
         self.n_outputs_ = n_outputs
         self.out_activation_ = loss.out_activation
         return self
+
+    def _relaxation(self) -> BoxRelaxation | PenaltyRelaxation:
+        """Return the relaxation object the ``relaxation`` parameter names."""
+        if self.relaxation == "box":
+            return BoxRelaxation(
+                float(self.rho),
+                float(self.epsilon),
+                float(self.epsilon_decay),
+                float(self.epsilon_min),
+                self.epsilon_cycle,
+            )
+        return PenaltyRelaxation(
+            float(self.rho),
+            float(self.activation_penalty),
+            float(self.penalty_growth),
+            float(self.max_penalty_growth),
+        )
 
     def _check_weighted_targets(self, targets: np.ndarray) -> None:
         """Check the targets left after dropping zero weights; regression needs none."""
@@ -463,13 +487,15 @@ class BaseTIAM(BaseEstimator, ABC):
 
 
 class _ProgressBar:
-    """A tqdm progress bar on stderr, with the loss and epsilon as its postfix."""
+    """A tqdm progress bar on stderr, with the loss and the schedule as its postfix."""
 
     def __init__(self, tqdm: Any, total: int) -> None:
         self._bar = tqdm(total=total, desc="TIAM", unit="it", file=sys.stderr)
 
-    def __call__(self, n_iter: int, loss: float, epsilon: float) -> None:
-        self._bar.set_postfix(loss=f"{loss:.5g}", epsilon=f"{epsilon:.3g}")
+    def __call__(self, n_iter: int, loss: float, schedule: dict) -> None:
+        self._bar.set_postfix(
+            loss=f"{loss:.5g}", **{k: f"{v:.3g}" for k, v in schedule.items()}
+        )
         self._bar.update(n_iter - self._bar.n)
 
     def close(self) -> None:
@@ -791,9 +817,14 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         negative_slope=0.3,
         alpha=1e-3,
         rho=0.1,
+        relaxation="penalty",
+        activation_penalty=0.1,
+        penalty_growth=1.0,
+        max_penalty_growth=1e4,
         center_inertia=0.8,
         gradient_inertia=0.8,
         extrapolation_inertia=0.0,
+        inertia_schedule="constant",
         monotone=True,
         epsilon=100.0,
         epsilon_decay=0.5,
@@ -815,9 +846,14 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             negative_slope=negative_slope,
             alpha=alpha,
             rho=rho,
+            relaxation=relaxation,
+            activation_penalty=activation_penalty,
+            penalty_growth=penalty_growth,
+            max_penalty_growth=max_penalty_growth,
             center_inertia=center_inertia,
             gradient_inertia=gradient_inertia,
             extrapolation_inertia=extrapolation_inertia,
+            inertia_schedule=inertia_schedule,
             monotone=monotone,
             epsilon=epsilon,
             epsilon_decay=epsilon_decay,
@@ -1034,9 +1070,14 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         negative_slope=0.3,
         alpha=1e-3,
         rho=0.1,
+        relaxation="penalty",
+        activation_penalty=0.1,
+        penalty_growth=1.0,
+        max_penalty_growth=1e4,
         center_inertia=0.8,
         gradient_inertia=0.8,
         extrapolation_inertia=0.0,
+        inertia_schedule="constant",
         monotone=True,
         epsilon=100.0,
         epsilon_decay=0.5,
@@ -1058,9 +1099,14 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
             negative_slope=negative_slope,
             alpha=alpha,
             rho=rho,
+            relaxation=relaxation,
+            activation_penalty=activation_penalty,
+            penalty_growth=penalty_growth,
+            max_penalty_growth=max_penalty_growth,
             center_inertia=center_inertia,
             gradient_inertia=gradient_inertia,
             extrapolation_inertia=extrapolation_inertia,
+            inertia_schedule=inertia_schedule,
             monotone=monotone,
             epsilon=epsilon,
             epsilon_decay=epsilon_decay,

@@ -4,17 +4,32 @@
 Gauss-Seidel sweep ``W_l -> b_l -> Z_l -> A_l`` for ``l = 1..L`` (no ``A_L``);
 each block takes the triple-inertial step of :func:`sktiam._blocks.inertial_step`.
 
+The solver's state comes in two parts:
+
+- :class:`SolverState`, what persists from one iteration to the next and from
+  one call of ``fit`` or ``partial_fit`` to the next: the weights and biases,
+  their previous values (the inertia), the step sizes and the relaxation's
+  schedule. It holds nothing per sample, so the estimators keep it, as
+  MLPClassifier keeps its optimizer.
+- :class:`Batch`, what belongs to the rows a step works on: their inputs and
+  targets, the sample metric, the auxiliary ``Z_l`` and ``A_l`` and the cached
+  products. :meth:`TIAMSolver.bind` builds it from the rows.
+
 The phases are methods, in the manner of scikit-learn's Newton solver:
-:meth:`setup` builds the training state from a forward pass,
-:meth:`update_weights`, :meth:`update_bias`, :meth:`update_preactivation`,
-:meth:`update_output` and :meth:`update_activation` are the blocks,
-:meth:`tighten_epsilon` applies the epsilon schedule, :meth:`iterate` is one
-sweep, :meth:`check_convergence` is the stopping rule and :meth:`solve` is a
-short loop over them.
+:meth:`~TIAMSolver.lift` builds the auxiliary variables from a forward pass;
+:meth:`~TIAMSolver.update_weights`, :meth:`~TIAMSolver.update_bias`,
+:meth:`~TIAMSolver.update_preactivation`, :meth:`~TIAMSolver.update_output`
+and :meth:`~TIAMSolver.update_activation` are the blocks, all stepped by
+:meth:`~TIAMSolver.step`; :meth:`~TIAMSolver.sweep` is one iteration;
+:meth:`~TIAMSolver.check_convergence` is the stopping rule; and
+:meth:`~TIAMSolver.solve` is a short loop over them. The relaxation of the
+activation equations, box or penalty, is an object of
+:mod:`sktiam._relaxations`.
 
 All arrays come from the namespace ``xp`` handed to the solver.
 """
 
+import copy
 import math
 import warnings
 from collections.abc import Callable
@@ -23,11 +38,10 @@ from typing import Any
 
 from sklearn.exceptions import ConvergenceWarning
 
-from ._activations import Activation
+from ._activations import PENALTY_PROX_MAX_ITER, Activation
 from ._blocks import (
     ActivationBlock,
     BiasBlock,
-    HiddenPreactivationBlock,
     NonFiniteError,
     OutputBlock,
     SampleMetric,
@@ -35,8 +49,35 @@ from ._blocks import (
     WeightBlock,
     inertial_step,
 )
+from ._relaxations import Relaxation
 
 Array = Any
+
+#: Values of the estimators' ``inertia_schedule`` parameter.
+INERTIA_SCHEDULES = ("constant", "nesterov")
+
+
+def nesterov_inertia(iteration: int) -> float:
+    """Return the Nesterov-type inertia ``(t_k - 1) / t_{k+1}`` of iteration ``k``.
+
+    ``t_0 = 1`` and ``t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2``, the FISTA
+    sequence; ``k`` counts from 0, so the first iteration has no inertia and
+    the inertia rises towards 1.
+
+    Parameters
+    ----------
+    iteration : int
+        The iteration index ``k``, from 0.
+
+    Returns
+    -------
+    float
+        The inertia of that iteration.
+    """
+    t = 1.0
+    for _ in range(iteration):
+        t = 0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t))
+    return (t - 1.0) / (0.5 * (1.0 + math.sqrt(1.0 + 4.0 * t * t)))
 
 
 @dataclass
@@ -49,52 +90,135 @@ class TIAMConfig:
         Hidden-layer activation.
     loss : loss object
         Output loss from :mod:`sktiam._losses`.
-    rho : float
-        Penalty on the linear constraints ``Z_l = A_{l-1} W_l + b_l``.
     alpha : float
         L2 penalty ``(alpha/2) sum ||W_l||^2``.
     inertia : tuple of float
         ``(p1, p2, p3)``: centre, gradient point and extrapolation inertia.
     monotone : bool
         Safeguard: redo a block without inertia when its update raises F.
-    epsilon, epsilon_decay, epsilon_min : float
-        The schedule ``eps_k = max(epsilon * epsilon_decay**k, epsilon_min)``.
     newton_tol : float
         Gradient tolerance of the output prox.
-    inertia_schedule : callable or None, default=None
-        Maps the iteration index ``k`` (from 0) to the ``(p1, p2, p3)`` of
-        that iteration, replacing ``inertia``. Used by the benchmarks for the
-        Nesterov-type baseline; None keeps ``inertia`` constant.
-    epsilon_cycle : int or None, default=None
-        Every ``epsilon_cycle`` iterations, rebuild ``Z_l`` and ``A_l`` by a
-        forward pass of the current weights and restart the epsilon schedule
-        (:meth:`TIAMSolver.restart`). None never restarts.
+    relaxation : Relaxation
+        The relaxation and its schedule, at its start; each solver state
+        gets its own copy.
+    inertia_schedule : {"constant", "nesterov"}, default="constant"
+        ``"constant"`` keeps ``inertia``. ``"nesterov"`` replaces ``p1`` and
+        ``p2`` at iteration ``k`` by :func:`nesterov_inertia` ``(k)`` and keeps
+        ``p3``: the mDLAM-type inertia, with the monotone safeguard as its
+        restart.
     """
 
     activation: Activation
     loss: Any
-    rho: float
     alpha: float
     inertia: tuple[float, float, float]
     monotone: bool
-    epsilon: float
-    epsilon_decay: float
-    epsilon_min: float
     newton_tol: float
-    inertia_schedule: Callable[[int], tuple[float, float, float]] | None = None
-    epsilon_cycle: int | None = None
+    relaxation: Relaxation
+    inertia_schedule: str = "constant"
 
     def inertia_at(self, iteration: int) -> tuple[float, float, float]:
         """Return ``(p1, p2, p3)`` for iteration ``iteration`` (from 0)."""
-        if self.inertia_schedule is None:
+        if self.inertia_schedule == "constant":
             return self.inertia
-        return self.inertia_schedule(iteration)
+        p = nesterov_inertia(iteration)
+        return p, p, self.inertia[2]
+
+
+@dataclass
+class SolverState:
+    """What persists across iterations and calls: nothing per sample.
+
+    Parameters
+    ----------
+    coefs, intercepts : list of array
+        ``W_l`` and ``b_l``.
+    previous_coefs, previous_intercepts : list of array
+        ``W_l`` and ``b_l`` before the last step: ``u^{k-1}`` of the inertia.
+    weight_steps, activation_steps : list of StepSize
+        The warm-started step sizes of the ``W_l`` and ``A_l`` blocks.
+    relaxation : Relaxation
+        The relaxation, with the current point of its schedule.
+    iteration : int, default=0
+        Iterations completed since the schedules started.
+    """
+
+    coefs: list[Array]
+    intercepts: list[Array]
+    previous_coefs: list[Array]
+    previous_intercepts: list[Array]
+    weight_steps: list[StepSize]
+    activation_steps: list[StepSize]
+    relaxation: Relaxation
+    iteration: int = 0
+
+    def moved(self, place: Callable[[Array], Array]) -> "SolverState":
+        """Return a copy whose arrays are ``place(array)``: to or from a device."""
+        steps = [copy.copy(s) for s in self.weight_steps + self.activation_steps]
+        for s in steps:
+            if s.direction is not None:
+                s.direction = place(s.direction)
+        n_weights = len(self.weight_steps)
+        return SolverState(
+            coefs=[place(a) for a in self.coefs],
+            intercepts=[place(a) for a in self.intercepts],
+            previous_coefs=[place(a) for a in self.previous_coefs],
+            previous_intercepts=[place(a) for a in self.previous_intercepts],
+            weight_steps=steps[:n_weights],
+            activation_steps=steps[n_weights:],
+            relaxation=copy.copy(self.relaxation),
+            iteration=self.iteration,
+        )
+
+
+class Batch:
+    """The rows a step works on, with their auxiliary variables.
+
+    Parameters
+    ----------
+    inputs : array or sparse matrix of shape (n_samples, n_features)
+        ``X`` of these rows.
+    targets : array of shape (n_samples, n_outputs)
+        ``Y`` of these rows.
+    samples : SampleMetric
+        Their normalised sample weights.
+
+    Attributes
+    ----------
+    preactivations, activations : list of array
+        ``Z_l`` (l = 1..L) and ``A_l`` (l = 1..L-1), once lifted.
+    previous_preactivations, previous_activations : list of array
+        Their values before the last step.
+    """
+
+    def __init__(self, inputs: Array, targets: Array, samples: SampleMetric) -> None:
+        self.inputs = inputs
+        self.targets = targets
+        self.samples = samples
+        self.preactivations: list[Array] = []
+        self.activations: list[Array] = []
+        self.previous_preactivations: list[Array] = []
+        self.previous_activations: list[Array] = []
+        #: ``(W_1, X W_1)``: X is fixed, so this product is reused while
+        #: ``W_1`` is the same array. It belongs to the rows, never to the
+        #: state: another batch's X needs its own.
+        self.input_product: tuple[Array, Array] | None = None
+        self.coupling: list[float] = []
+        self.relaxation_terms: list[float] = []
+        self.output_loss = 0.0
+        self.newton_iterations = 0
+        self.prox_iterations = 0
+
+    def layer_input(self, layer: int) -> Array:
+        """Return ``A_{l-1}`` of layer ``l`` (from 0): ``X`` for the first."""
+        return self.inputs if layer == 0 else self.activations[layer - 1]
 
 
 @dataclass
 class SolveResult:
     """The outcome of :meth:`TIAMSolver.solve`."""
 
+    state: SolverState
     coefs: list[Array]
     intercepts: list[Array]
     n_iter: int
@@ -113,8 +237,9 @@ class TIAMSolver:
 
         F = sum_i s_i R(Z_L,i; Y_i)
             + (rho/2) sum_l sum_i s_i ||Z_l,i - A_{l-1},i W_l - b_l||^2
+            + [penalty] (gamma/2) sum_{l<L} sum_i s_i ||A_l,i - sigma(Z_l,i)||^2
             + (alpha/2) sum_l ||W_l||^2
-        subject to |A_l - sigma(Z_l)| <= eps   (elementwise)
+        [box] subject to |A_l - sigma(Z_l)| <= eps   (elementwise)
 
     with ``A_0 = X`` and ``s`` the normalised sample weights, by sweeping the
     blocks in the order ``W_l, b_l, Z_l, A_l`` with triple-inertial
@@ -126,321 +251,339 @@ class TIAMSolver:
         Array namespace for every computation.
     config : TIAMConfig
         Hyperparameters.
-    inputs : array or sparse matrix of shape (n_samples, n_features)
-        ``X``.
-    targets : array of shape (n_samples, n_outputs)
-        ``Y``: one-hot, 0/1 indicators or real values.
-    sample_weight : array of shape (n_samples,)
-        Positive weights; they are normalised to sum to 1.
-    coefs, intercepts : list of array
-        Initial ``W_l`` and ``b_l``.
     """
 
-    def __init__(
-        self,
-        xp: Any,
-        config: TIAMConfig,
-        inputs: Array,
-        targets: Array,
-        sample_weight: Array,
-        coefs: list[Array],
-        intercepts: list[Array],
-    ) -> None:
+    def __init__(self, xp: Any, config: TIAMConfig) -> None:
         self.xp = xp
         self.config = config
-        self.inputs = inputs
-        self.targets = targets
-        self.samples = SampleMetric(
-            xp, xp.reshape(sample_weight / xp.sum(sample_weight), (-1, 1))
-        )
-        self.coefs = list(coefs)
-        self.intercepts = list(intercepts)
-        self.n_layers = len(coefs)
-        self.setup()
+        self._inertia = config.inertia_at(0)
+        self._reports: list = []
 
     # -- state -----------------------------------------------------------------
 
-    def setup(self) -> None:
-        """Build ``Z_l`` and ``A_l`` by a forward pass, and the step sizes.
+    def initial_state(self, coefs: list[Array], intercepts: list[Array]) -> SolverState:
+        """Return the state that starts training from ``W_l`` and ``b_l``.
+
+        The previous iterates equal the current ones, so the first step has
+        no momentum; the step sizes and the relaxation's schedule start
+        afresh.
+        """
+        relaxation = copy.copy(self.config.relaxation)
+        relaxation.start()
+        return self._fresh_state(list(coefs), list(intercepts), relaxation, 0)
+
+    def _fresh_state(
+        self,
+        coefs: list[Array],
+        intercepts: list[Array],
+        relaxation: Relaxation,
+        iteration: int,
+    ) -> SolverState:
+        start = relaxation.rho + self.config.alpha
+        return SolverState(
+            coefs=coefs,
+            intercepts=intercepts,
+            previous_coefs=list(coefs),
+            previous_intercepts=list(intercepts),
+            weight_steps=[StepSize(start) for _ in coefs],
+            activation_steps=[
+                StepSize(relaxation.initial_activation_step()) for _ in coefs[1:]
+            ],
+            relaxation=relaxation,
+            iteration=iteration,
+        )
+
+    def bind(self, inputs: Array, targets: Array, sample_weight: Array) -> Batch:
+        """Return the batch of these rows; ``sample_weight`` is normalised to 1."""
+        xp = self.xp
+        weights = xp.reshape(sample_weight / xp.sum(sample_weight), (-1, 1))
+        return Batch(inputs, targets, SampleMetric(xp, weights))
+
+    def lift(self, state: SolverState, batch: Batch) -> None:
+        """Set ``Z_l`` and ``A_l`` of the batch by a forward pass of the weights.
 
         The forward pass satisfies every constraint exactly, so the start is
-        feasible for any epsilon. The previous iterates equal the current
-        ones: the first iteration has no momentum.
+        feasible for any epsilon and every coupling residual is zero. The
+        previous values equal the current ones: no momentum.
         """
-        config = self.config
-        self.epsilon = config.epsilon
-        self.inertia = config.inertia_at(0)
-        self.preactivations: list[Array] = []
-        self.activations: list[Array] = []
-        layer_input = self.inputs
-        for layer in range(self.n_layers):
-            z = layer_input @ self.coefs[layer] + self.intercepts[layer]
-            self.preactivations.append(z)
-            if layer < self.n_layers - 1:
-                layer_input = config.activation(self.xp, z)
-                self.activations.append(layer_input)
-        self.previous_coefs = list(self.coefs)
-        self.previous_intercepts = list(self.intercepts)
-        self.previous_preactivations = list(self.preactivations)
-        self.previous_activations = list(self.activations)
-        start = config.rho + config.alpha
-        self.weight_steps = [StepSize(start) for _ in range(self.n_layers)]
-        self.activation_steps = [StepSize(config.rho) for _ in range(self.n_layers - 1)]
-        self.bias_step = StepSize(config.rho, adaptive=False)
-        self.preactivation_step = StepSize(config.rho, adaptive=False)
-        self._coupling = [0.0] * self.n_layers
-        self._output_loss = 0.0
-        self._reports: list = []
-        self._newton_iterations = 0
-        self._input_product: tuple[Array, Array] | None = None
+        activation = self.config.activation
+        batch.preactivations, batch.activations = [], []
+        layer_input = batch.inputs
+        last = len(state.coefs) - 1
+        for layer, (w, b) in enumerate(zip(state.coefs, state.intercepts, strict=True)):
+            z = layer_input @ w + b
+            batch.preactivations.append(z)
+            if layer < last:
+                layer_input = activation(self.xp, z)
+                batch.activations.append(layer_input)
+        batch.previous_preactivations = list(batch.preactivations)
+        batch.previous_activations = list(batch.activations)
+        batch.coupling = [0.0] * len(state.coefs)
+        batch.relaxation_terms = [0.0] * last
+        batch.input_product = None
 
-    def restart(self) -> None:
-        """Start a new cycle from the current weights: the state of :meth:`setup`.
+    def restart(self, state: SolverState, batch: Batch) -> SolverState:
+        """Start a new cycle from the current weights.
 
         ``Z_l`` and ``A_l`` are rebuilt by a forward pass, so the relaxed
         network becomes the real one again and every coupling residual is
-        zero; epsilon, the momentum and the step sizes start afresh. The
-        hidden layers learn from the layers above while epsilon shrinks
-        (docs/algorithm.md), and a restart lets them learn again, now from
-        trained upper layers.
+        zero; the schedule, the momentum and the step sizes start afresh.
+        This is what a warm-started fit does.
         """
-        self.setup()
-
-    def _layer_input(self, layer: int) -> Array:
-        return self.inputs if layer == 0 else self.activations[layer - 1]
+        state.relaxation.start()
+        fresh = self._fresh_state(
+            state.coefs, state.intercepts, state.relaxation, state.iteration
+        )
+        self.lift(fresh, batch)
+        return fresh
 
     # -- blocks ----------------------------------------------------------------
 
-    def update_weights(self, layer: int) -> WeightBlock:
-        """Take the triple-inertial step on ``W_l``; return its block for reuse."""
-        config = self.config
-        block = WeightBlock(
-            self.xp,
-            self._layer_input(layer),
-            self.preactivations[layer],
-            self.intercepts[layer],
-            self.samples,
-            config.rho,
-            config.alpha,
-        )
-        if layer == 0 and self._input_product is not None:
-            block.remember(*self._input_product)
+    def step(
+        self,
+        block: Any,
+        current: list[Array],
+        previous: list[Array],
+        index: int,
+        step_size: StepSize,
+    ) -> Array:
+        """Take the triple-inertial step on ``current[index]``; shift and store.
+
+        ``previous[index]`` becomes the old value and ``current[index]`` the
+        new one, which is returned; the step's report is kept for the
+        diagnostics.
+        """
         new, report = inertial_step(
             block,
-            self.coefs[layer],
-            self.previous_coefs[layer],
-            self.inertia,
-            self.weight_steps[layer],
-            config.monotone,
+            current[index],
+            previous[index],
+            self._inertia,
+            step_size,
+            self.config.monotone,
         )
-        self.previous_coefs[layer] = self.coefs[layer]
-        self.coefs[layer] = new
+        previous[index] = current[index]
+        current[index] = new
         self._reports.append(report)
+        return new
+
+    def _fixed_step(self, state: SolverState) -> StepSize:
+        """The step of the blocks whose gradient's Lipschitz constant is ``rho``."""
+        return StepSize(state.relaxation.rho, adaptive=False)
+
+    def update_weights(
+        self, state: SolverState, batch: Batch, layer: int
+    ) -> WeightBlock:
+        """Take the triple-inertial step on ``W_l``; return its block for reuse."""
+        block = WeightBlock(
+            self.xp,
+            batch.layer_input(layer),
+            batch.preactivations[layer],
+            state.intercepts[layer],
+            batch.samples,
+            state.relaxation.rho,
+            self.config.alpha,
+        )
+        if layer == 0 and batch.input_product is not None:
+            block.remember(*batch.input_product)
+        self.step(
+            block,
+            state.coefs,
+            state.previous_coefs,
+            layer,
+            state.weight_steps[layer],
+        )
         return block
 
-    def update_bias(self, layer: int, product: Array) -> None:
+    def update_bias(
+        self, state: SolverState, batch: Batch, layer: int, product: Array
+    ) -> None:
         """Take the triple-inertial step on ``b_l`` with ``tau = rho``.
 
         ``product`` is ``A_{l-1} W_l`` at the new ``W_l``.
         """
-        config = self.config
         block = BiasBlock(
-            self.xp, product, self.preactivations[layer], self.samples, config.rho
-        )
-        new, report = inertial_step(
-            block,
-            self.intercepts[layer],
-            self.previous_intercepts[layer],
-            self.inertia,
-            self.bias_step,
-            config.monotone,
-        )
-        self.previous_intercepts[layer] = self.intercepts[layer]
-        self.intercepts[layer] = new
-        self._reports.append(report)
-
-    def update_preactivation(self, layer: int, centre: Array) -> None:
-        """Take the triple-inertial step on a hidden ``Z_l``: a clip, ``tau = rho``.
-
-        ``centre`` is ``V = A_{l-1} W_l + b_l`` at the new ``W_l, b_l``.
-        """
-        config = self.config
-        block = HiddenPreactivationBlock(
             self.xp,
-            centre,
-            self.activations[layer],
-            config.activation,
-            self.epsilon,
-            self.samples,
-            config.rho,
+            product,
+            batch.preactivations[layer],
+            batch.samples,
+            state.relaxation.rho,
         )
-        new, report = inertial_step(
+        self.step(
             block,
-            self.preactivations[layer],
-            self.previous_preactivations[layer],
-            self.inertia,
-            self.preactivation_step,
-            config.monotone,
+            state.intercepts,
+            state.previous_intercepts,
+            layer,
+            self._fixed_step(state),
         )
-        self.previous_preactivations[layer] = self.preactivations[layer]
-        self.preactivations[layer] = new
-        self._coupling[layer] = block.value(new)
-        self._reports.append(report)
 
-    def update_output(self, centre: Array) -> None:
+    def update_preactivation(
+        self, state: SolverState, batch: Batch, layer: int, centre: Array
+    ) -> None:
+        """Take the step on a hidden ``Z_l``, ``tau = rho``: the relaxation's block.
+
+        ``centre`` is ``V = A_{l-1} W_l + b_l`` at the new ``W_l, b_l``. The
+        box gives a clip, the penalty an elementwise prox. The coupling term
+        of F is recorded here: nothing it depends on moves later in the
+        sweep. The relaxation's own term is recorded too, and again after the
+        ``A_l`` step when that comes later.
+        """
+        block = state.relaxation.preactivation_block(
+            self.xp,
+            self.config.activation,
+            centre,
+            batch.activations[layer],
+            batch.samples,
+        )
+        new = self.step(
+            block,
+            batch.preactivations,
+            batch.previous_preactivations,
+            layer,
+            self._fixed_step(state),
+        )
+        batch.coupling[layer] = block.coupling_value(new)
+        batch.relaxation_terms[layer] = block.anchor_value(new)
+        batch.prox_iterations = max(
+            batch.prox_iterations, getattr(block, "newton_iterations", 0)
+        )
+
+    def update_output(self, state: SolverState, batch: Batch, centre: Array) -> None:
         """Take the output step on ``Z_L``: the loss's prox at ``V``, then inertia."""
         config = self.config
-        layer = self.n_layers - 1
+        layer = len(state.coefs) - 1
+        rho = state.relaxation.rho
         block = OutputBlock(
             self.xp,
             centre,
-            self.targets,
+            batch.targets,
             config.loss,
-            self.samples,
-            config.rho,
+            batch.samples,
+            rho,
             config.newton_tol,
         )
-        new, report = inertial_step(
+        new = self.step(
             block,
-            self.preactivations[layer],
-            self.previous_preactivations[layer],
-            self.inertia,
-            self.preactivation_step,
-            config.monotone,
+            batch.preactivations,
+            batch.previous_preactivations,
+            layer,
+            self._fixed_step(state),
         )
-        self.previous_preactivations[layer] = self.preactivations[layer]
-        self.preactivations[layer] = new
-        xp = self.xp
-        self._output_loss = self.samples.mean(config.loss.value(xp, new, self.targets))
-        self._coupling[layer] = (
-            0.5 * config.rho * self.samples.squared_norm(new - centre)
+        batch.output_loss = batch.samples.mean(
+            config.loss.value(self.xp, new, batch.targets)
         )
-        self._newton_iterations = block.newton_iterations
-        self._reports.append(report)
+        batch.coupling[layer] = 0.5 * rho * batch.samples.squared_norm(new - centre)
+        batch.newton_iterations = block.newton_iterations
 
-    def _activation_block(self, layer: int, epsilon: float) -> ActivationBlock:
-        activation = self.config.activation
-        lower, upper = activation.activation_box(
-            self.xp, activation(self.xp, self.preactivations[layer]), epsilon
+    def update_activation(self, state: SolverState, batch: Batch, layer: int) -> None:
+        """Take the triple-inertial step on ``A_l``, with backtracking.
+
+        The relaxation's own term of F, which depends on ``A_l``, is recorded
+        after the step.
+        """
+        lower, upper, anchor, gamma = state.relaxation.activation_terms(
+            self.xp, self.config.activation, batch.preactivations[layer]
         )
-        return ActivationBlock(
+        block = ActivationBlock(
             self.xp,
-            self.coefs[layer + 1],
-            self.intercepts[layer + 1],
-            self.preactivations[layer + 1],
+            state.coefs[layer + 1],
+            state.intercepts[layer + 1],
+            batch.preactivations[layer + 1],
             lower,
             upper,
-            self.samples,
-            self.config.rho,
+            batch.samples,
+            state.relaxation.rho,
+            anchor=anchor,
+            gamma=gamma,
         )
-
-    def update_activation(self, layer: int) -> None:
-        """Take the projected triple-inertial step on ``A_l``, with backtracking."""
-        config = self.config
-        block = self._activation_block(layer, self.epsilon)
-        new, report = inertial_step(
+        new = self.step(
             block,
-            self.activations[layer],
-            self.previous_activations[layer],
-            self.inertia,
-            self.activation_steps[layer],
-            config.monotone,
+            batch.activations,
+            batch.previous_activations,
+            layer,
+            state.activation_steps[layer],
         )
-        self.previous_activations[layer] = self.activations[layer]
-        self.activations[layer] = new
-        self._reports.append(report)
+        batch.relaxation_terms[layer] = block.anchor_value(new)
 
-    # -- schedule, sweep and measures ------------------------------------------
+    # -- sweep and measures ----------------------------------------------------
 
-    def tighten_epsilon(self) -> None:
-        """Move epsilon to ``max(epsilon_decay * epsilon, epsilon_min)``.
-
-        The auxiliary variables are not touched here. The next hidden ``Z_l``
-        step projects onto the box around the current ``A_l`` with the new,
-        smaller epsilon: where ``A_l`` had moved away from ``sigma(Z_l)``,
-        ``Z_l`` is pulled after it. This is how the hidden layers learn from
-        the layers above: at a fixed epsilon, ``sigma(Z_l^k)`` always lies in
-        that box and ``Z_l`` only follows ``A_{l-1} W_l + b_l``. Shrinking the
-        feasible set can raise F, so the monotone safeguard holds within an
-        iteration, and across iterations while epsilon stays fixed.
-        """
-        config = self.config
-        self.epsilon = max(self.epsilon * config.epsilon_decay, config.epsilon_min)
-
-    def iterate(self) -> None:
+    def sweep(self, state: SolverState, batch: Batch) -> None:
         """Sweep every block once: ``W_l, b_l, Z_l, A_l`` for ``l = 1..L``."""
-        self._reports = []
-        last = self.n_layers - 1
-        for layer in range(self.n_layers):
-            weight_block = self.update_weights(layer)
-            product = weight_block.product(self.coefs[layer])
+        last = len(state.coefs) - 1
+        for layer in range(last + 1):
+            weight_block = self.update_weights(state, batch, layer)
+            product = weight_block.product(state.coefs[layer])
             if layer == 0:
                 # X is fixed: the next sweep's first W step and the forward
                 # pass reuse this product instead of computing it again.
-                self._input_product = (self.coefs[0], product)
-            self.update_bias(layer, product)
-            centre = product + self.intercepts[layer]
+                batch.input_product = (state.coefs[0], product)
+            self.update_bias(state, batch, layer, product)
+            centre = product + state.intercepts[layer]
             if layer == last:
-                self.update_output(centre)
+                self.update_output(state, batch, centre)
             else:
-                self.update_preactivation(layer, centre)
-                self.update_activation(layer)
+                self.update_preactivation(state, batch, layer, centre)
+                self.update_activation(state, batch, layer)
 
-    def objective(self) -> float:
-        """Return F at the current iterate, from the terms the sweep computed."""
-        return self._output_loss + sum(self._coupling) + self._regularisation()
+    def objective(self, state: SolverState, batch: Batch) -> float:
+        """Return F at the current iterate, from the terms the sweep recorded."""
+        return (
+            batch.output_loss
+            + sum(batch.coupling)
+            + sum(batch.relaxation_terms)
+            + self._regularisation(state)
+        )
 
-    def forward_loss(self) -> float:
+    def forward_loss(self, state: SolverState, batch: Batch) -> float:
         """Return the training loss of the real forward network, with the L2 term."""
         xp = self.xp
-        known, product = self._input_product or (None, None)
+        known, product = batch.input_product or (None, None)
         output = forward(
             xp,
             self.config.activation,
-            self.coefs,
-            self.intercepts,
-            self.inputs,
-            first_product=product if known is self.coefs[0] else None,
+            state.coefs,
+            state.intercepts,
+            batch.inputs,
+            first_product=product if known is state.coefs[0] else None,
         )
-        data = self.samples.mean(self.config.loss.value(xp, output, self.targets))
-        return data + self._regularisation()
+        data = batch.samples.mean(self.config.loss.value(xp, output, batch.targets))
+        return data + self._regularisation(state)
 
-    def _regularisation(self) -> float:
+    def _regularisation(self, state: SolverState) -> float:
         """Return ``(alpha/2) sum_l ||W_l||^2``."""
         xp = self.xp
-        return 0.5 * self.config.alpha * sum(float(xp.sum(w**2)) for w in self.coefs)
+        return 0.5 * self.config.alpha * sum(float(xp.sum(w**2)) for w in state.coefs)
 
-    def max_violation(self) -> float:
+    def max_violation(self, batch: Batch) -> float:
         """Return ``max_l max |A_l - sigma(Z_l)|`` over the hidden layers."""
         xp = self.xp
         violation = 0.0
-        for z, a in zip(self.preactivations[:-1], self.activations, strict=True):
+        for z, a in zip(batch.preactivations[:-1], batch.activations, strict=True):
             gap = self.config.activation.apply_into(xp, xp.asarray(z, copy=True))
             gap -= a
             violation = max(violation, float(xp.max(gap)), -float(xp.min(gap)))
         return violation
 
-    def diagnostics(self) -> dict[str, Any]:
+    def diagnostics(self, state: SolverState, batch: Batch) -> dict[str, Any]:
         """Return this iteration's diagnostics."""
+        rho = state.relaxation.rho
         return {
-            "epsilon": self.epsilon,
-            "max_violation": self.max_violation(),
-            "coupling_residual": [
-                math.sqrt(2.0 * c / self.config.rho) for c in self._coupling
-            ],
-            "weight_step_sizes": [s.tau for s in self.weight_steps],
-            "activation_step_sizes": [s.tau for s in self.activation_steps],
+            **state.relaxation.diagnostics(),
+            "max_violation": self.max_violation(batch),
+            "coupling_residual": [math.sqrt(2.0 * c / rho) for c in batch.coupling],
+            "weight_step_sizes": [s.tau for s in state.weight_steps],
+            "activation_step_sizes": [s.tau for s in state.activation_steps],
             "backtracking_trials": sum(r.trials for r in self._reports),
             "restarts": sum(r.restarted for r in self._reports),
             "failed_steps": sum(r.failed for r in self._reports),
-            "newton_iterations": self._newton_iterations,
+            "newton_iterations": batch.newton_iterations,
+            "prox_iterations": batch.prox_iterations,
         }
 
-    def parameters(self) -> tuple[list[Array], list[Array]]:
+    def parameters(self, state: SolverState) -> tuple[list[Array], list[Array]]:
         """Return copies of the current ``W_l`` and ``b_l``."""
-        return _copies(self.xp, self.coefs), _copies(self.xp, self.intercepts)
+        return _copies(self.xp, state.coefs), _copies(self.xp, state.intercepts)
 
-    def is_finite(self) -> bool:
+    def is_finite(self, state: SolverState, batch: Batch) -> bool:
         """Return whether every variable and every step size is finite.
 
         An infinite step size is how an overflow shows before the iterates
@@ -448,8 +591,10 @@ class TIAMSolver:
         block would stop moving without saying why.
         """
         xp = self.xp
-        arrays = self.coefs + self.intercepts + self.preactivations + self.activations
-        steps = self.weight_steps + self.activation_steps
+        arrays = (
+            state.coefs + state.intercepts + batch.preactivations + batch.activations
+        )
+        steps = state.weight_steps + state.activation_steps
         return all(math.isfinite(step.tau) for step in steps) and all(
             bool(xp.all(xp.isfinite(a))) for a in arrays
         )
@@ -458,14 +603,18 @@ class TIAMSolver:
 
     def solve(
         self,
+        state: SolverState,
+        inputs: Array,
+        targets: Array,
+        sample_weight: Array,
         max_iter: int,
         tol: float,
         n_iter_no_change: int,
         validation_score: Callable[[list[Array], list[Array]], float] | None = None,
         verbose: bool = False,
-        progress: Callable[[int, float, float], None] | None = None,
+        progress: Callable[[int, float, dict], None] | None = None,
     ) -> SolveResult:
-        """Iterate until the stopping rule holds or ``max_iter`` is reached.
+        """Iterate on ``(inputs, targets)`` until the stopping rule or ``max_iter``.
 
         The stopping rule is MLPClassifier's: training stops when the
         training loss (or, with ``validation_score``, the validation score)
@@ -473,7 +622,8 @@ class TIAMSolver:
         iterations. With a validation score, the parameters of the best
         validation score are returned. ``verbose`` prints a line per
         iteration; ``progress``, if given, is called after each iteration
-        with the iteration count, the training loss and epsilon.
+        with the iteration count, the training loss and the schedule's
+        values.
 
         Nothing is lost when training goes wrong. A non-finite iterate stops
         training, and a ``KeyboardInterrupt`` does too; the parameters of the
@@ -481,17 +631,22 @@ class TIAMSolver:
         returned, and a :class:`~sklearn.exceptions.ConvergenceWarning` says
         what happened.
         """
-        self._start(validation_score is not None)
+        batch = self.bind(inputs, targets, sample_weight)
+        self.lift(state, batch)
+        self._start(state, validation_score is not None)
         try:
             for iteration in range(max_iter):
-                if self._advance(
+                state = self._advance(
+                    state,
+                    batch,
                     iteration,
                     tol,
                     n_iter_no_change,
                     validation_score,
                     verbose,
                     progress,
-                ):
+                )
+                if self._stopped:
                     break
             else:
                 warnings.warn(
@@ -503,7 +658,7 @@ class TIAMSolver:
         except KeyboardInterrupt:
             # The interrupted sweep updated some blocks and not others: go
             # back to the parameters of the last completed iteration.
-            self.coefs, self.intercepts = self._good
+            state = self._recovered(state)
             kept = "best validation score" if self._scores is not None else "last"
             warnings.warn(
                 f"TIAM: training interrupted by the user after {self._n_iter} "
@@ -512,10 +667,10 @@ class TIAMSolver:
                 ConvergenceWarning,
                 stacklevel=2,
             )
-        self._warn_unconverged_prox()
-        return self._result()
+        self._warn_unconverged()
+        return self._result(state)
 
-    def _start(self, validating: bool) -> None:
+    def _start(self, state: SolverState, validating: bool) -> None:
         """Reset the records of a solve."""
         self._loss_curve: list[float] = []
         self._objective_curve: list[float] = []
@@ -526,78 +681,110 @@ class TIAMSolver:
         self._reference = math.inf
         self._no_improvement = 0
         self._n_iter = 0
-        self._good = self.parameters()
+        self._stopped = False
+        self._good = self.parameters(state)
         self._best = self._good
 
     def _advance(
         self,
+        state: SolverState,
+        batch: Batch,
         iteration: int,
         tol: float,
         n_iter_no_change: int,
         validation_score: Callable[[list[Array], list[Array]], float] | None,
         verbose: bool,
-        progress: Callable[[int, float, float], None] | None,
-    ) -> bool:
-        """Run iteration ``iteration`` (from 0) and record it; True means stop."""
-        every = self.config.epsilon_cycle
-        if every is not None and iteration > 0 and iteration % every == 0:
-            self.restart()
+        progress: Callable[[int, float, dict], None] | None,
+    ) -> SolverState:
+        """Run iteration ``iteration`` (from 0) of this solve and record it.
+
+        Returns the state to continue from: a new one after a cycle restart.
+        Sets ``self._stopped`` when training must stop.
+        """
+        relaxation = state.relaxation
+        if relaxation.restarts_at(iteration):
+            state = self.restart(state, batch)
         elif iteration > 0:
-            self.tighten_epsilon()
-        self.inertia = self.config.inertia_at(iteration)
+            relaxation.advance()
+        self._inertia = self.config.inertia_at(state.iteration)
+        self._reports = []
+        batch.prox_iterations = 0
         try:
-            self.iterate()
-            loss = self.forward_loss()
-            objective = self.objective()
+            self.sweep(state, batch)
+            loss = self.forward_loss(state, batch)
+            objective = self.objective(state, batch)
             finite = (
-                math.isfinite(loss) and math.isfinite(objective) and self.is_finite()
+                math.isfinite(loss)
+                and math.isfinite(objective)
+                and self.is_finite(state, batch)
             )
         except NonFiniteError:
             finite = False
         if not finite:
-            self.coefs, self.intercepts = self._good
+            state = self._recovered(state)
             warnings.warn(
                 "TIAM produced a non-finite value (an overflow) at iteration "
                 f"{iteration + 1} and stopped; the model keeps the parameters of "
                 f"iteration {iteration}. Standardise the features and the "
                 "targets, or lower rho.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
-            return True
+            self._stopped = True
+            return state
+        state.iteration += 1
         self._n_iter = iteration + 1
-        self._good = self.parameters()
+        self._good = self.parameters(state)
         self._loss_curve.append(loss)
         self._objective_curve.append(objective)
-        record = self.diagnostics()
+        record = self.diagnostics(state, batch)
         for key, value in record.items():
             self._diagnostics.setdefault(key, []).append(value)
         score = None
         if validation_score is not None:
-            score = validation_score(self.coefs, self.intercepts)
+            score = validation_score(state.coefs, state.intercepts)
             self._scores.append(score)
             if score > self._best_score:
                 self._best = self._good
         if verbose:
-            self._print(loss, objective, record, score)
+            self._print(state, loss, objective, record, score)
         if progress is not None:
-            progress(self._n_iter, loss, self.epsilon)
-        if self.check_convergence(loss, score, tol, n_iter_no_change):
+            progress(self._n_iter, loss, relaxation.diagnostics())
+        if self.check_convergence(state, loss, score, tol, n_iter_no_change):
             if verbose:
                 what = "Validation score" if score is not None else "Training loss"
                 print(
                     f"{what} did not improve more than tol={tol} for "
                     f"{n_iter_no_change} consecutive iterations. Stopping."
                 )
-            return True
-        return False
+            self._stopped = True
+        return state
+
+    def _recovered(self, state: SolverState) -> SolverState:
+        """Return a state at the last completed iteration's parameters.
+
+        The momentum and the step sizes start afresh: after an overflow or an
+        interrupted sweep, they may hold values of the failed iteration.
+        """
+        coefs, intercepts = self._good
+        return self._fresh_state(
+            _copies(self.xp, coefs),
+            _copies(self.xp, intercepts),
+            state.relaxation,
+            state.iteration,
+        )
 
     def _print(
-        self, loss: float, objective: float, record: dict, score: float | None
+        self,
+        state: SolverState,
+        loss: float,
+        objective: float,
+        record: dict,
+        score: float | None,
     ) -> None:
         line = (
             f"Iteration {self._n_iter}, loss = {loss:.8f}, "
-            f"objective = {objective:.8f}, epsilon = {self.epsilon:.3g}, "
+            f"objective = {objective:.8f}, {state.relaxation.summary()}, "
             f"violation = {record['max_violation']:.3g}, "
             f"coupling = {max(record['coupling_residual']):.3g}, "
             f"tau(W) = {max(record['weight_step_sizes']):.3g}"
@@ -606,23 +793,27 @@ class TIAMSolver:
             line += f", validation score = {score:.6f}"
         print(line)
 
-    def _warn_unconverged_prox(self) -> None:
+    def _warn_unconverged(self) -> None:
+        """Warn when an inner solve stopped at its iteration limit."""
         newton_limit = getattr(self.config.loss, "max_iter", math.inf)
-        unconverged = sum(
-            n >= newton_limit for n in self._diagnostics.get("newton_iterations", [])
-        )
-        if unconverged:
-            warnings.warn(
-                f"TIAM: the output prox did not reach its tolerance in "
-                f"{unconverged} iteration(s); check the targets and rho.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        for key, limit, what in (
+            ("newton_iterations", newton_limit, "output prox"),
+            ("prox_iterations", PENALTY_PROX_MAX_ITER, "hidden pre-activation prox"),
+        ):
+            unconverged = sum(n >= limit for n in self._diagnostics.get(key, []))
+            if unconverged:
+                warnings.warn(
+                    f"TIAM: the {what} did not reach its tolerance in "
+                    f"{unconverged} iteration(s); check the targets and rho.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
 
-    def _result(self) -> SolveResult:
+    def _result(self, state: SolverState) -> SolveResult:
         validating = self._scores is not None
         coefs, intercepts = self._best if validating and self._scores else self._good
         return SolveResult(
+            state=state,
             coefs=_copies(self.xp, coefs),
             intercepts=_copies(self.xp, intercepts),
             n_iter=self._n_iter,
@@ -635,14 +826,20 @@ class TIAMSolver:
         )
 
     def check_convergence(
-        self, loss: float, score: float | None, tol: float, n_iter_no_change: int
+        self,
+        state: SolverState,
+        loss: float,
+        score: float | None,
+        tol: float,
+        n_iter_no_change: int,
     ) -> bool:
         """Update the best values and the no-improvement count; True means stop.
 
         The best loss and score are tracked from the first iteration. The
-        stopping rule, MLPClassifier's, starts only once the epsilon schedule
-        has settled, and compares with the best value since then: while
-        epsilon shrinks, the relaxed network is still moving towards the real
+        stopping rule, MLPClassifier's, starts only once the relaxation's
+        schedule has settled (epsilon at its minimum, or the penalties at
+        their cap), and compares with the best value since then: while the
+        schedule moves, the relaxed network is still moving towards the real
         one, and its forward loss need not improve.
         """
         value = -score if score is not None else loss
@@ -650,7 +847,7 @@ class TIAMSolver:
             self._best_score = max(self._best_score, score)
         else:
             self._best_loss = min(self._best_loss, loss)
-        if not self._schedule_settled():
+        if not state.relaxation.settled():
             return False
         if value <= self._reference - tol:
             self._no_improvement = 0
@@ -658,10 +855,6 @@ class TIAMSolver:
             self._no_improvement += 1
         self._reference = min(self._reference, value)
         return self._no_improvement > n_iter_no_change
-
-    def _schedule_settled(self) -> bool:
-        config = self.config
-        return config.epsilon_decay == 1.0 or self.epsilon <= config.epsilon_min
 
 
 def _copies(xp: Any, arrays: list[Array]) -> list[Array]:

@@ -4,9 +4,14 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import special
+from scipy import optimize, special
 
-from sktiam._activations import ACTIVATIONS, NON_MONOTONE_ACTIVATIONS, Activation
+from sktiam._activations import (
+    ACTIVATIONS,
+    NON_MONOTONE_ACTIVATIONS,
+    PENALTY_PROX_MAX_ITER,
+    Activation,
+)
 
 # The range (inf sigma, sup sigma) of each activation, written out here
 # independently of the module under test.
@@ -220,3 +225,110 @@ def test_apply_into_equals_the_activation(name):
     np.testing.assert_array_equal(
         activation.apply_into(np, z.copy()), activation(np, z)
     )
+
+
+def _brute_force_penalty_prox(sigma, w, a, rho, gamma):
+    """Global minimiser of (rho/2)(z - w)^2 + (gamma/2)(a - sigma(z))^2 by search.
+
+    A grid of 400,001 points over [-40, 40] (every minimiser lies between w
+    and the preimage of a, within (gamma/rho)|a - sigma(w)| of w) finds the
+    basin; scipy's bounded scalar minimiser refines it within the two cells
+    around the best grid point.
+    """
+
+    def phi(z):
+        return 0.5 * rho * (z - w) ** 2 + 0.5 * gamma * (a - sigma(z)) ** 2
+
+    grid = np.linspace(-40.0, 40.0, 400_001)
+    j = int(np.argmin(phi(grid)))
+    lower, upper = grid[max(j - 1, 0)], grid[min(j + 1, grid.size - 1)]
+    result = optimize.minimize_scalar(
+        lambda z: float(phi(np.asarray(z))),
+        bounds=(lower, upper),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
+    best = result.x if result.fun <= phi(grid[j]) else grid[j]
+    return float(best), float(phi(np.asarray(best))), phi
+
+
+# Cases per activation: ordinary ones, both relu branches, and targets at or
+# beyond the edges of a bounded range (saturated units).
+PENALTY_CASES = [
+    # (w, a, rho, gamma)
+    (0.7, 0.2, 0.5, 0.5),
+    (-1.5, 0.8, 0.3, 2.0),
+    (2.0, -0.5, 1.0, 0.1),
+    (-3.0, 1.0, 0.1, 1.0),
+    (4.0, -1.0, 0.2, 3.0),
+    (-0.4, -0.2, 2.0, 0.5),
+    (6.0, 1.3, 0.1, 10.0),
+    (-6.0, -1.4, 0.1, 10.0),
+    (0.0, 0.0, 1.0, 1.0),
+    (-2.5, 0.999, 0.05, 5.0),
+    (1.2, 0.0001, 0.3, 4.0),
+]
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("case", PENALTY_CASES)
+def test_penalty_prox_is_the_global_minimiser(name, case):
+    """The Z step of the penalty relaxation equals a brute-force minimiser."""
+    w, a, rho, gamma = case
+    activation = Activation(name, 0.3)
+    reference = REFERENCE[name] if name != "leaky_relu" else None
+
+    def sigma(z):
+        if reference is not None:
+            return reference(z)
+        return np.where(z >= 0, z, 0.3 * z)
+
+    z, _ = activation.penalty_prox(np, np.array([w]), np.array([a]), rho, gamma)
+    best, best_value, phi = _brute_force_penalty_prox(sigma, w, a, rho, gamma)
+    value = float(phi(z[0]))
+    assert value <= best_value + 1e-12 * (1.0 + abs(best_value))
+    assert z[0] == pytest.approx(best, abs=1e-6)
+
+
+def test_relu_penalty_prox_takes_both_branches():
+    """Negative centres with a small target stay on the negative branch; a large
+    target pulls them to the positive one."""
+    activation = Activation("relu")
+    w = np.array([-1.0, -1.0, 2.0, 2.0])
+    a = np.array([0.1, 3.0, 0.5, -1.0])
+    z, _ = activation.penalty_prox(np, w, a, 1.0, 1.0)
+    # Branch z <= 0: the minimiser is min(w, 0); branch z >= 0: max(mean, 0).
+    np.testing.assert_allclose(z, [-1.0, 1.0, 1.25, 0.5])
+    assert z[0] < 0 < z[1]
+
+
+@pytest.mark.parametrize("name", ["tanh", "logistic", "softplus", "elu"])
+def test_smooth_penalty_prox_converges_to_a_stationary_point(name):
+    """On many random entries at once, the Newton solve stops at phi' = 0 to
+    rounding, well before its iteration limit, and beats every grid point."""
+    rng = np.random.RandomState(7)
+    activation = Activation(name)
+    w = 3.0 * rng.randn(2000)
+    a = activation(np, 3.0 * rng.randn(2000)) + 0.5 * rng.randn(2000)
+    rho, gamma = 0.3, 2.0
+    z, n_iter = activation.penalty_prox(np, w, a, rho, gamma)
+    assert n_iter < PENALTY_PROX_MAX_ITER
+    reference = REFERENCE[name]
+    h = 1e-6
+    derivative = (reference(z + h) - reference(z - h)) / (2 * h)
+    gradient = rho * (z - w) + gamma * (reference(z) - a) * derivative
+    assert np.max(np.abs(gradient)) < 1e-6
+
+    def phi(zz):
+        return 0.5 * rho * (zz - w) ** 2 + 0.5 * gamma * (a - reference(zz)) ** 2
+
+    grid = np.linspace(-25, 25, 5001)[:, None]
+    assert np.all(phi(z) <= phi(grid).min(axis=0) + 1e-12)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_penalty_prox_keeps_float32(name):
+    activation = Activation(name)
+    w = np.linspace(-3, 3, 7, dtype=np.float32)
+    z, _ = activation.penalty_prox(np, w, 0.5 * w, 0.5, 1.0)
+    assert z.dtype == np.float32

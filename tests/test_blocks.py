@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from scipy import sparse
+from scipy import linalg, sparse
 from scipy.optimize import lsq_linear
 
 from sktiam._activations import Activation
@@ -10,6 +10,7 @@ from sktiam._blocks import (
     ActivationBlock,
     BiasBlock,
     HiddenPreactivationBlock,
+    PenaltyPreactivationBlock,
     SampleMetric,
     StepSize,
     WeightBlock,
@@ -34,17 +35,20 @@ def _weight_block(rng, alpha=0.1, inputs=None):
     )
 
 
-def _activation_block(rng, epsilon=0.3):
+def _activation_block(rng, epsilon=0.3, gamma=None):
+    """The A block of the box relaxation, or of the penalty one with ``gamma``."""
     activated = np.maximum(rng.randn(N, D_IN), 0)
+    box = (activated - epsilon, activated + epsilon) if gamma is None else None
     return ActivationBlock(
         np,
         rng.randn(D_IN, D_OUT),
         rng.randn(D_OUT),
         rng.randn(N, D_OUT),
-        activated - epsilon,
-        activated + epsilon,
+        *(box or (-np.inf, np.inf)),
         _weights(rng),
         0.7,
+        anchor=None if gamma is None else activated,
+        gamma=gamma or 0.0,
     )
 
 
@@ -134,11 +138,16 @@ def test_lipschitz_estimates_approach_the_true_constants_from_below():
 
 
 @pytest.mark.parametrize("inertia", [(0.0, 0.0, 0.0), (0.4, 0.2, 0.0), (0.3, 0.6, 0.2)])
-@pytest.mark.parametrize("kind", ["weights", "activations"])
+@pytest.mark.parametrize("kind", ["weights", "activations", "penalty activations"])
 def test_every_accepted_tau_satisfies_the_backtracking_inequality(kind, inertia):
     rng = np.random.RandomState(5)
     for _ in range(20):
-        block = _weight_block(rng) if kind == "weights" else _activation_block(rng)
+        if kind == "weights":
+            block = _weight_block(rng)
+        elif kind == "activations":
+            block = _activation_block(rng)
+        else:
+            block = _activation_block(rng, gamma=10.0 ** rng.uniform(-2, 1))
         shape = (D_IN, D_OUT) if kind == "weights" else (N, D_IN)
         current = block.project(rng.randn(*shape))
         previous = block.project(current + 0.3 * rng.randn(*shape))
@@ -420,3 +429,114 @@ def test_equal_weights_sums_do_not_overflow_before_they_are_scaled():
     np.testing.assert_allclose(
         metric.transpose_product(ones, large), np.full((3, 2), 1e37), rtol=1e-5
     )
+
+
+def test_penalty_activation_block_value_and_gradient_match_finite_differences():
+    rng = np.random.RandomState(20)
+    block = _activation_block(rng, gamma=0.6)
+    a = rng.randn(N, D_IN)
+
+    def explicit(u):
+        residual = block.next_target - u @ block.next_weights - block.next_bias
+        s = block.metric.weights
+        return 0.5 * 0.7 * np.sum(s * residual**2) + 0.5 * 0.6 * np.sum(
+            s * (u - block.anchor) ** 2
+        )
+
+    value, gradient = block.value_and_gradient(a)
+    assert value == pytest.approx(explicit(a), rel=1e-12)
+    np.testing.assert_allclose(
+        block.metric.weights * gradient,
+        _finite_difference_gradient(explicit, a),
+        rtol=1e-6,
+        atol=1e-9,
+    )
+    assert block.anchor_value(a) == pytest.approx(
+        0.5 * 0.6 * np.sum(block.metric.weights * (a - block.anchor) ** 2)
+    )
+
+
+def test_penalty_activation_step_converges_to_the_least_squares_solution():
+    """Repeated prox-linear steps reach the minimiser of the A block's quadratic,
+    which scipy.linalg.lstsq gives row by row from the stacked system
+    [sqrt(rho) W'^T; sqrt(gamma) I] a_i = [sqrt(rho)(z'_i - b'); sqrt(gamma) s_i]."""
+    rng = np.random.RandomState(21)
+    block = _activation_block(rng, gamma=0.6)
+    rho, gamma = 0.7, 0.6
+    w = block.next_weights
+    stacked = np.vstack([np.sqrt(rho) * w.T, np.sqrt(gamma) * np.eye(D_IN)])
+    rhs = np.hstack(
+        [
+            np.sqrt(rho) * (block.next_target - block.next_bias),
+            np.sqrt(gamma) * block.anchor,
+        ]
+    ).T
+    expected = linalg.lstsq(stacked, rhs)[0].T
+    a = rng.randn(N, D_IN)
+    step = StepSize(1.0)
+    for _ in range(400):
+        a, _ = inertial_step(block, a, a, (0.0, 0.0, 0.0), step, True)
+    np.testing.assert_allclose(a, expected, rtol=1e-9, atol=1e-10)
+    # The curvature product is rho W' W'^T + gamma I.
+    vector = rng.randn(D_IN)
+    np.testing.assert_allclose(
+        block.curvature_product(vector), (rho * w @ w.T + gamma * np.eye(D_IN)) @ vector
+    )
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "tanh", "logistic", "elu"])
+@pytest.mark.parametrize("inertia", [(0.0, 0.0, 0.0), (0.8, 0.8, 0.0), (0.6, 0.2, 0.0)])
+def test_penalty_z_step_is_the_prox_of_the_activation_penalty(name, inertia):
+    """With tau = rho the step is argmin_z (rho/2)||z - c + (p - V)||^2 +
+    (gamma/2)||A - sigma(z)||^2, with c and p the two inertial points; with
+    p1 = p2 that is the exact minimiser of f, whatever the momentum. Checked
+    against a brute-force minimisation entry by entry."""
+    rng = np.random.RandomState(23)
+    activation = Activation(name, 0.3)
+    rho, gamma = 0.9, 0.7
+    centre = 2.0 * rng.randn(N, D_OUT)
+    a = activation(np, rng.randn(N, D_OUT)) + 0.3 * rng.randn(N, D_OUT)
+    block = PenaltyPreactivationBlock(
+        np, centre, _weights(rng), rho, activation, a, gamma
+    )
+    current = rng.randn(N, D_OUT)
+    previous = current + rng.randn(N, D_OUT)
+    new, report = inertial_step(
+        block, current, previous, inertia, StepSize(rho, adaptive=False), False
+    )
+    p1, p2, _ = inertia
+    shifted = (current + p1 * (current - previous)) - (
+        current + p2 * (current - previous) - centre
+    )
+    grid = np.linspace(-12, 12, 240_001)
+    for index in np.ndindex(new.shape):
+        values = (
+            0.5 * rho * (grid - shifted[index]) ** 2
+            + 0.5 * gamma * (a[index] - activation(np, grid)) ** 2
+        )
+        best = grid[np.argmin(values)]
+        assert new[index] == pytest.approx(best, abs=2e-4)
+        value_new = (
+            0.5 * rho * (new[index] - shifted[index]) ** 2
+            + 0.5 * gamma * (a[index] - activation(np, np.asarray(new[index]))) ** 2
+        )
+        assert value_new <= values.min() + 1e-12
+    if p1 == p2:
+        # The exact minimiser of f: no other point has a lower f.
+        for _ in range(20):
+            trial = new + 0.05 * rng.randn(*new.shape)
+            assert block.value(new) <= block.value(trial) + 1e-14
+
+
+def test_penalty_z_block_values_are_its_two_terms():
+    rng = np.random.RandomState(24)
+    activation = Activation("tanh")
+    centre, a, u = rng.randn(N, D_OUT), rng.randn(N, D_OUT), rng.randn(N, D_OUT)
+    metric = _weights(rng)
+    block = PenaltyPreactivationBlock(np, centre, metric, 0.9, activation, a, 0.4)
+    s = metric.weights
+    coupling = 0.5 * 0.9 * np.sum(s * (u - centre) ** 2)
+    anchor = 0.5 * 0.4 * np.sum(s * (a - np.tanh(u)) ** 2)
+    assert block.coupling_value(u) == pytest.approx(coupling, rel=1e-12)
+    assert block.anchor_value(u) == pytest.approx(anchor, rel=1e-12)
+    assert block.value(u) == pytest.approx(coupling + anchor, rel=1e-12)

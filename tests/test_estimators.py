@@ -150,9 +150,13 @@ def test_fitted_attributes():
     assert len(model.loss_curve_) == len(model.objective_curve_) == model.n_iter_
     assert model.best_loss_ == min(model.loss_curve_)
     assert model.validation_scores_ is None and model.best_validation_score_ is None
-    for key in ["max_violation", "coupling_residual", "weight_step_sizes", "epsilon"]:
+    keys = ["max_violation", "coupling_residual", "weight_step_sizes", "rho"]
+    for key in [*keys, "activation_penalty", "prox_iterations"]:
         assert len(model.diagnostics_[key]) == model.n_iter_
     assert len(model.diagnostics_["coupling_residual"][0]) == 3
+    box = TIAMClassifier(relaxation="box", **SMALL).fit(X, y)
+    assert len(box.diagnostics_["epsilon"]) == box.n_iter_
+    assert "activation_penalty" not in box.diagnostics_
 
 
 def test_model_holds_no_per_sample_state_and_pickles_small():
@@ -214,7 +218,8 @@ def test_verbose_prints_one_line_per_iteration(capsys):
     assert (
         "loss = " in lines[0]
         and "objective = " in lines[0]
-        and "epsilon = " in lines[0]
+        and "rho = " in lines[0]
+        and "activation_penalty = " in lines[0]
     )
 
 
@@ -228,7 +233,7 @@ def test_verbose_2_shows_a_progress_bar_on_stderr(capsys):
     captured = capsys.readouterr()
     assert "Iteration" not in captured.out
     assert "TIAM" in captured.err and "5/5" in captured.err
-    assert "loss=" in captured.err and "epsilon=" in captured.err
+    assert "loss=" in captured.err and "activation_penalty=" in captured.err
 
 
 def test_verbose_2_without_tqdm_prints_the_lines(capsys, monkeypatch):

@@ -90,11 +90,11 @@ def test_an_injected_infinity_stops_the_fit_at_the_last_finite_iteration(
     original = TIAMSolver.update_activation
     calls = {"n": 0}
 
-    def poisoned(self, layer):
-        original(self, layer)
+    def poisoned(self, state, batch, layer):
+        original(self, state, batch, layer)
         calls["n"] += 1
-        if calls["n"] == 4 * (self.n_layers - 1):  # during iteration 4
-            self.activations[layer][0, 0] = np.inf
+        if calls["n"] == 4 * (len(state.coefs) - 1):  # during iteration 4
+            batch.activations[layer][0, 0] = np.inf
 
     monkeypatch.setattr(TIAMSolver, "update_activation", poisoned)
     model = Estimator(max_iter=10, **SMALL)
@@ -112,11 +112,11 @@ def test_keyboard_interrupt_keeps_a_usable_model(monkeypatch, early_stopping):
     original = TIAMSolver.update_bias
     calls = {"n": 0}
 
-    def interrupted(self, layer, product):
+    def interrupted(self, state, batch, layer, product):
         calls["n"] += 1
-        if calls["n"] == 5 * self.n_layers + 2:  # iteration 6, second layer
+        if calls["n"] == 5 * len(state.coefs) + 2:  # iteration 6, second layer
             raise KeyboardInterrupt
-        original(self, layer, product)
+        original(self, state, batch, layer, product)
 
     params = dict(SMALL, max_iter=30, early_stopping=early_stopping)
     monkeypatch.setattr(TIAMSolver, "update_bias", interrupted)

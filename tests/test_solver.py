@@ -12,7 +12,8 @@ from sklearn.preprocessing import LabelBinarizer, StandardScaler
 from sktiam import TIAMClassifier, TIAMRegressor
 from sktiam._activations import Activation
 from sktiam._losses import SoftmaxCrossEntropy, SquaredLoss
-from sktiam._solver import TIAMConfig, TIAMSolver, forward
+from sktiam._relaxations import BoxRelaxation, PenaltyRelaxation
+from sktiam._solver import TIAMConfig, TIAMSolver, forward, nesterov_inertia
 
 
 def _blobs(n=150, seed=0):
@@ -20,6 +21,22 @@ def _blobs(n=150, seed=0):
         n_samples=n, centers=3, n_features=5, cluster_std=3.0, random_state=seed
     )
     return StandardScaler().fit_transform(X), y
+
+
+class _Run:
+    """A solver, its state and its one full batch, stepped by hand."""
+
+    def __init__(self, solver, state, batch):
+        self.solver, self.state, self.batch = solver, state, batch
+
+    def iterate(self, advance=True):
+        if advance:
+            self.state.relaxation.advance()
+        self.solver._reports = []
+        self.solver.sweep(self.state, self.batch)
+
+    def objective(self):
+        return self.solver.objective(self.state, self.batch)
 
 
 def _solver(
@@ -30,6 +47,9 @@ def _solver(
     decay=0.7,
     alpha=1e-3,
     seed=0,
+    relaxation="box",
+    gamma=0.5,
+    loss=None,
 ):
     X, y = _blobs(seed=seed)
     targets = LabelBinarizer().fit_transform(y).astype(float)
@@ -40,55 +60,68 @@ def _solver(
         for a, b in zip(sizes[:-1], sizes[1:], strict=True)
     ]
     intercepts = [rng.uniform(-0.5, 0.5, b) for b in sizes[1:]]
+    if relaxation == "box":
+        relaxed = BoxRelaxation(0.3, epsilon, decay, 1e-3, None)
+    else:
+        relaxed = PenaltyRelaxation(0.3, gamma, 1.0, 1.0)
     config = TIAMConfig(
         Activation(activation, 0.1),
-        SoftmaxCrossEntropy(),
-        0.3,
+        loss or SoftmaxCrossEntropy(),
         alpha,
         inertia,
         monotone,
-        epsilon,
-        decay,
-        1e-3,
         1e-10,
+        relaxed,
     )
     weights = rng.uniform(0.5, 2.0, X.shape[0])
-    return (
-        TIAMSolver(np, config, X, targets, weights, coefs, intercepts),
-        X,
-        targets,
-        weights,
-    )
+    solver = TIAMSolver(np, config)
+    solver._inertia = inertia
+    state = solver.initial_state(coefs, intercepts)
+    batch = solver.bind(X, targets, weights)
+    solver.lift(state, batch)
+    return _Run(solver, state, batch), X, targets, weights
 
 
-def _explicit_objective(solver, X, targets, weights):
+def _explicit_objective(run, X, targets, weights):
     """F of docs/algorithm.md, written out from the solver's state."""
     s = weights / weights.sum()
-    rho, alpha = solver.config.rho, solver.config.alpha
-    inputs = [X, *solver.activations]
+    state, batch = run.state, run.batch
+    relaxation = state.relaxation
+    rho, alpha = relaxation.rho, run.solver.config.alpha
+    inputs = [X, *batch.activations]
     coupling = sum(
         np.sum(s[:, None] * (z - a @ w - b) ** 2)
         for z, a, w, b in zip(
-            solver.preactivations, inputs, solver.coefs, solver.intercepts, strict=True
+            batch.preactivations, inputs, state.coefs, state.intercepts, strict=True
         )
     )
-    z_out = solver.preactivations[-1]
+    z_out = batch.preactivations[-1]
     log_p = z_out - np.log(np.sum(np.exp(z_out), axis=1, keepdims=True))
     loss = -np.sum(s * np.sum(targets * log_p, axis=1))
+    penalty = 0.0
+    if relaxation.name == "penalty":
+        sigma = run.solver.config.activation
+        penalty = sum(
+            np.sum(s[:, None] * (a - sigma(np, z)) ** 2)
+            for z, a in zip(batch.preactivations[:-1], batch.activations, strict=True)
+        )
+        penalty *= 0.5 * relaxation.gamma
     return (
         loss
         + 0.5 * rho * coupling
-        + 0.5 * alpha * sum(np.sum(w**2) for w in solver.coefs)
+        + penalty
+        + 0.5 * alpha * sum(np.sum(w**2) for w in state.coefs)
     )
 
 
-def test_objective_matches_independent_computation():
-    solver, X, targets, weights = _solver()
+@pytest.mark.parametrize("relaxation", ["box", "penalty"])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_objective_matches_independent_computation(relaxation, activation):
+    run, X, targets, weights = _solver(relaxation=relaxation, activation=activation)
     for _ in range(4):
-        solver.tighten_epsilon()
-        solver.iterate()
-        assert solver.objective() == pytest.approx(
-            _explicit_objective(solver, X, targets, weights), rel=1e-10
+        run.iterate()
+        assert run.objective() == pytest.approx(
+            _explicit_objective(run, X, targets, weights), rel=1e-10
         )
 
 
@@ -96,78 +129,95 @@ def test_objective_matches_independent_computation():
     "activation", ["relu", "tanh", "logistic", "leaky_relu", "elu"]
 )
 def test_constraint_holds_after_every_iteration(activation):
-    solver, *_ = _solver(activation=activation)
+    run, *_ = _solver(activation=activation)
     for iteration in range(12):
-        if iteration:
-            solver.tighten_epsilon()
-        solver.iterate()
+        run.iterate(advance=iteration > 0)
+        batch = run.batch
         gaps = [
-            np.max(np.abs(a - solver.config.activation(np, z)))
-            for z, a in zip(solver.preactivations[:-1], solver.activations, strict=True)
+            np.max(np.abs(a - run.solver.config.activation(np, z)))
+            for z, a in zip(batch.preactivations[:-1], batch.activations, strict=True)
         ]
-        assert max(gaps) <= solver.epsilon * (1 + 1e-12) + 1e-12
+        epsilon = run.state.relaxation.epsilon
+        assert max(gaps) <= epsilon * (1 + 1e-12) + 1e-12
 
 
-def test_monotone_objective_never_increases_at_fixed_epsilon():
-    X, y = _blobs()
-    model = TIAMClassifier(
-        hidden_layer_sizes=(10, 10),
-        center_inertia=0.6,
-        gradient_inertia=0.6,
-        extrapolation_inertia=0.5,
-        epsilon=0.3,
-        epsilon_decay=1.0,
-        epsilon_min=0.3,
-        epsilon_cycle=None,
-        max_iter=60,
-        tol=0.0,
-        n_iter_no_change=1000,
-        random_state=0,
-    )
+# Schedules held fixed: epsilon for the box, rho and gamma for the penalty.
+FIXED_SCHEDULE = {
+    "box": dict(epsilon=0.3, epsilon_decay=1.0, epsilon_min=0.3, epsilon_cycle=None),
+    "penalty": dict(penalty_growth=1.0),
+}
+
+
+def _fit_without_stopping(Estimator=TIAMClassifier, y=None, **params):
+    """Fit on the blobs for exactly ``max_iter`` iterations (default 60)."""
+    X, labels = _blobs()
+    params = {"hidden_layer_sizes": (10, 10), "max_iter": 60, **params}
+    model = Estimator(tol=0.0, n_iter_no_change=1000, random_state=0, **params)
     with pytest.warns(Warning):
-        model.fit(X, y)
+        model.fit(X, labels if y is None else y(X))
+    return model
+
+
+def _fixed_schedule_fit(Estimator, relaxation, inertia, y=None, **params):
+    return _fit_without_stopping(
+        Estimator,
+        y,
+        relaxation=relaxation,
+        center_inertia=inertia[0],
+        gradient_inertia=inertia[1],
+        extrapolation_inertia=inertia[2],
+        **FIXED_SCHEDULE[relaxation],
+        **params,
+    )
+
+
+@pytest.mark.parametrize(
+    "relaxation, activation, Estimator",
+    [
+        ("box", "relu", TIAMClassifier),
+        *[
+            ("penalty", activation, Estimator)
+            for activation in ["relu", "tanh", "softplus"]
+            for Estimator in [TIAMClassifier, TIAMRegressor]
+        ],
+    ],
+)
+def test_monotone_objective_never_increases_at_a_fixed_schedule(
+    relaxation, activation, Estimator
+):
+    """With epsilon (box) or rho and gamma (penalty) fixed, F never increases."""
+    inertia = (0.6, 0.6, 0.5) if relaxation == "box" else (0.7, 0.4, 0.5)
+    target = None
+    if Estimator is TIAMRegressor:
+
+        def target(X):
+            return np.sin(X[:, 0]) + X[:, 1] ** 2 / 3
+
+    model = _fixed_schedule_fit(
+        Estimator, relaxation, inertia, y=target, activation=activation
+    )
     curve = np.array(model.objective_curve_)
     assert np.all(np.diff(curve) <= 1e-12 * np.abs(curve[:-1]))
     assert sum(model.diagnostics_["restarts"]) > 0  # the safeguard did act
 
 
-def test_without_safeguard_the_same_run_can_increase():
+@pytest.mark.parametrize("relaxation", ["box", "penalty"])
+def test_without_safeguard_the_same_run_can_increase(relaxation):
     """The safeguard matters: without it, strong inertia raises F at some iteration."""
-    X, y = _blobs()
-    model = TIAMClassifier(
-        hidden_layer_sizes=(10, 10),
-        center_inertia=0.9,
-        gradient_inertia=0.9,
-        extrapolation_inertia=0.9,
-        epsilon=0.3,
-        epsilon_decay=1.0,
-        epsilon_min=0.3,
-        epsilon_cycle=None,
-        max_iter=60,
-        tol=0.0,
-        n_iter_no_change=1000,
-        random_state=0,
-        monotone=False,
+    model = _fixed_schedule_fit(
+        TIAMClassifier, relaxation, (0.9, 0.9, 0.9), monotone=False
     )
-    with pytest.warns(Warning):
-        model.fit(X, y)
     assert np.any(np.diff(model.objective_curve_) > 0)
 
 
 def test_monotone_objective_with_schedule_never_increases_while_epsilon_is_fixed():
-    X, y = _blobs()
-    model = TIAMClassifier(
-        hidden_layer_sizes=(10, 10),
+    model = _fit_without_stopping(
+        relaxation="box",
         center_inertia=0.5,
         gradient_inertia=0.5,
         extrapolation_inertia=0.3,
         max_iter=80,
-        tol=0.0,
-        n_iter_no_change=1000,
-        random_state=0,
     )
-    with pytest.warns(Warning):
-        model.fit(X, y)
     curve = np.array(model.objective_curve_)
     epsilon = np.array(model.diagnostics_["epsilon"])
     fixed = epsilon[1:] == epsilon[:-1]
@@ -175,6 +225,30 @@ def test_monotone_objective_with_schedule_never_increases_while_epsilon_is_fixed
     assert np.all(np.diff(curve)[fixed] <= 1e-12 * np.abs(curve[:-1][fixed]))
     assert np.all(
         np.array(model.diagnostics_["max_violation"]) <= epsilon * (1 + 1e-12)
+    )
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_continuation_drives_both_residuals_to_zero(activation):
+    """Growing rho and gamma make the relaxed network the real one: the coupling
+    residuals and max |A - sigma(Z)| fall below 1e-3."""
+    model = _fit_without_stopping(
+        hidden_layer_sizes=(10,),
+        activation=activation,
+        relaxation="penalty",
+        penalty_growth=1.2,
+        max_penalty_growth=1e6,
+        max_iter=300,
+    )
+    record = model.diagnostics_
+    coupling = np.array([max(r) for r in record["coupling_residual"]])
+    violation = np.array(record["max_violation"])
+    assert coupling[-1] < 1e-3 and violation[-1] < 1e-3
+    # They fall as the penalties grow, from values far above the threshold.
+    assert coupling[5:20].max() > 1e-2 and violation[5:20].max() > 1e-2
+    assert record["rho"][-1] == pytest.approx(model.rho * 1e6)
+    assert record["activation_penalty"][-1] == pytest.approx(
+        model.activation_penalty * 1e6
     )
 
 
@@ -205,28 +279,28 @@ def test_loss_curve_is_the_forward_networks_log_loss():
     )
 
 
-def test_regression_output_step_is_the_closed_form():
+@pytest.mark.parametrize("relaxation", ["box", "penalty"])
+def test_regression_output_step_is_the_closed_form(relaxation):
     X, y = make_regression(n_samples=40, n_features=3, random_state=0)
     targets = (y / y.std())[:, None]
     rng = np.random.RandomState(0)
     coefs = [rng.randn(3, 4), rng.randn(4, 1)]
     intercepts = [rng.randn(4), rng.randn(1)]
-    config = TIAMConfig(
-        Activation("relu"),
-        SquaredLoss(),
-        0.5,
-        0.0,
-        (0.0, 0.0, 0.0),
-        True,
-        1.0,
-        1.0,
-        1.0,
-        1e-10,
+    relaxed = (
+        BoxRelaxation(0.5, 1.0, 1.0, 1.0, None)
+        if relaxation == "box"
+        else PenaltyRelaxation(0.5, 0.3, 1.0, 1.0)
     )
-    solver = TIAMSolver(np, config, X, targets, np.ones(40), coefs, intercepts)
-    solver.iterate()
-    centre = solver.activations[0] @ solver.coefs[1] + solver.intercepts[1]
-    np.testing.assert_allclose(solver.preactivations[1], (targets + 0.5 * centre) / 1.5)
+    config = TIAMConfig(
+        Activation("relu"), SquaredLoss(), 0.0, (0.0, 0.0, 0.0), True, 1e-10, relaxed
+    )
+    solver = TIAMSolver(np, config)
+    state = solver.initial_state(coefs, intercepts)
+    batch = solver.bind(X, targets, np.ones(40))
+    solver.lift(state, batch)
+    solver.sweep(state, batch)
+    centre = batch.activations[0] @ state.coefs[1] + state.intercepts[1]
+    np.testing.assert_allclose(batch.preactivations[1], (targets + 0.5 * centre) / 1.5)
 
 
 def test_regressor_objective_and_loss_curves_are_finite():
@@ -252,6 +326,7 @@ def test_constant_epsilon_schedule_can_stop_early():
     X, y = _blobs()
     model = TIAMClassifier(
         hidden_layer_sizes=(6,),
+        relaxation="box",
         epsilon=0.5,
         epsilon_decay=1.0,
         epsilon_min=1e-3,
@@ -265,33 +340,69 @@ def test_constant_epsilon_schedule_can_stop_early():
 
 def test_an_unconverged_output_prox_is_reported():
     """A Newton budget of one step cannot meet the tolerance: fit says so."""
-    solver, *_ = _solver(inertia=(0.0, 0.0, 0.0))
-    solver.config.loss.max_iter = 1
+    run, X, targets, weights = _solver(inertia=(0.0, 0.0, 0.0))
+    run.solver.config.loss.max_iter = 1
     with pytest.warns(ConvergenceWarning, match="output prox did not reach"):
-        solver.solve(3, 0.0, 10)
+        run.solver.solve(run.state, X, targets, weights, 3, 0.0, 10)
 
 
-def test_inertia_schedule_replaces_the_constant_inertia():
-    """A schedule that returns the constant inertia gives the same iterates; one
-    that returns zero gives the zero-inertia run."""
+def test_nesterov_inertia_is_the_fista_sequence():
+    """(t_k - 1) / t_{k+1} with t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2, written out."""
+    t = [1.0]
+    for _ in range(30):
+        t.append((1 + np.sqrt(1 + 4 * t[-1] ** 2)) / 2)
+    for k in range(30):
+        assert nesterov_inertia(k) == pytest.approx((t[k] - 1) / t[k + 1], rel=1e-14)
+    assert nesterov_inertia(0) == 0.0
 
+
+@pytest.mark.parametrize("relaxation", ["box", "penalty"])
+def test_nesterov_schedule_steps_with_the_fista_inertia(relaxation):
+    """inertia_schedule="nesterov" takes p1 = p2 = (t_k - 1) / t_{k+1} at
+    iteration k and keeps p3: the same iterates as a hand-driven solver."""
     rng = np.random.RandomState(0)
     X, y = rng.randn(40, 3), rng.randn(40)
-    params = dict(hidden_layer_sizes=(5,), max_iter=8, random_state=0)
-
-    class Scheduled(TIAMRegressor):
-        _inertia_schedule = staticmethod(lambda k: (0.0, 0.0, 0.0))
-
+    params = dict(
+        hidden_layer_sizes=(5,),
+        max_iter=8,
+        tol=0.0,
+        random_state=0,
+        relaxation=relaxation,
+        extrapolation_inertia=0.2,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        zero = TIAMRegressor(center_inertia=0.0, gradient_inertia=0.0, **params).fit(
-            X, y
-        )
-        scheduled = Scheduled(**params).fit(X, y)
-        default = TIAMRegressor(**params).fit(X, y)
-    for a, b in zip(zero.coefs_, scheduled.coefs_, strict=True):
-        np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(default.coefs_[0], scheduled.coefs_[0])
+        scheduled = TIAMRegressor(inertia_schedule="nesterov", **params).fit(X, y)
+        constant = TIAMRegressor(**params).fit(X, y)
+    start = TIAMRegressor(**params)
+    coefs, intercepts = start._initial_parameters(
+        [3, 5, 1], np.dtype("float64"), np.random.RandomState(0)
+    )
+    config = TIAMConfig(
+        Activation("relu", 0.3),
+        SquaredLoss(),
+        start.alpha,
+        (0.0, 0.0, 0.0),
+        True,
+        1e-10,
+        start._relaxation(),
+    )
+    solver = TIAMSolver(np, config)
+    state = solver.initial_state(coefs, intercepts)
+    batch = solver.bind(X, y[:, None], np.ones(40))
+    solver.lift(state, batch)
+    t = 1.0
+    for k in range(8):
+        if k:
+            state.relaxation.advance()
+        t_next = (1 + np.sqrt(1 + 4 * t * t)) / 2
+        solver._inertia = ((t - 1) / t_next, (t - 1) / t_next, 0.2)
+        solver._reports = []
+        solver.sweep(state, batch)
+        t = t_next
+    for a, b in zip(scheduled.coefs_, state.coefs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    assert not np.allclose(constant.coefs_[0], scheduled.coefs_[0])
 
 
 def test_an_epsilon_cycle_equals_a_warm_started_refit():
@@ -300,7 +411,7 @@ def test_an_epsilon_cycle_equals_a_warm_started_refit():
     X, y = make_classification(
         n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
     )
-    params = dict(hidden_layer_sizes=(8, 6), tol=0.0, random_state=0)
+    params = dict(hidden_layer_sizes=(8, 6), tol=0.0, random_state=0, relaxation="box")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cycled = TIAMClassifier(epsilon_cycle=7, max_iter=14, **params).fit(X, y)
