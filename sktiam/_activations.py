@@ -384,10 +384,19 @@ class Activation:
         """The penalty prox of ``sigma(z) = z`` for ``z >= 0``, ``slope * z`` below.
 
         On ``z >= 0`` the objective is a quadratic with minimiser
-        ``(rho w + gamma a) / (rho + gamma)``, on ``z <= 0`` one with minimiser
-        ``(rho w + gamma slope a) / (rho + gamma slope^2)``; each is clipped to
-        its half-line, and the one of lower objective is the global minimiser
-        (ties go to ``z >= 0``).
+        ``c = (rho w + gamma a) / (rho + gamma)``, on ``z <= 0`` one with
+        minimiser ``(rho w + gamma slope a) / (rho + gamma slope^2)``; each is
+        clipped to its half-line, and the one of lower objective is the
+        global minimiser (ties go to ``z >= 0``).
+
+        For relu (``slope = 0``) the comparison has a closed form. For
+        ``w >= 0`` the positive branch always wins (its clipped minimiser is
+        no worse than ``z = 0``, the best of the other). For ``w < 0`` the
+        negative branch gives ``z = w`` at objective ``(gamma/2) a^2``, and
+        the positive one ``(1/2) (rho gamma / (rho + gamma)) (a - w)^2`` when
+        ``c > 0``: it wins exactly when ``a >= -k w`` with
+        ``k = (sqrt(rho (rho + gamma)) + rho) / gamma``, which implies
+        ``c > 0``.
         """
         positive = rho * w
         positive += gamma * a
@@ -396,12 +405,15 @@ class Activation:
             return positive
         positive = clip_into(xp, positive, 0.0, None)
         if slope == 0.0:
-            negative = xp.minimum(w, 0.0)
-        else:
-            negative = rho * w
-            negative += (gamma * slope) * a
-            negative /= rho + gamma * slope * slope
-            negative = clip_into(xp, negative, None, 0.0)
+            k = (math.sqrt(rho * (rho + gamma)) + rho) / gamma
+            threshold = k * w
+            threshold += a
+            negative = (threshold < 0.0) & (w < 0.0)
+            return xp.where(negative, w, positive)
+        negative = rho * w
+        negative += (gamma * slope) * a
+        negative /= rho + gamma * slope * slope
+        negative = clip_into(xp, negative, None, 0.0)
         # Twice the objective difference between the two branch minimisers.
         first, second = positive - w, negative - w
         difference = rho * (first * first - second * second)

@@ -95,6 +95,9 @@ class StepSize:
     grow: float = 2.0
     max_trials: int = 60
     direction: Any = None
+    estimate: bool = False
+    power_iterations: int = 3
+    margin: float = 1.0
 
 
 @dataclass
@@ -178,6 +181,12 @@ class SampleMetric:
                 return self.uniform * totals
         return xp.sum(self.weights * a, axis=0)
 
+    def input_means(self, inputs: Array) -> Array:
+        """Return ``sum_i s_i x_i``, of shape (d,); ``inputs`` may be sparse."""
+        if self.uniform is not None and not hasattr(inputs, "tocsr"):
+            return self.column_means(inputs)
+        return inputs.T @ self.weights[:, 0]
+
     def transpose_product(self, inputs: Array, a: Array) -> Array:
         """Return ``inputs^T S a`` with ``S = diag(s)``; ``a`` of shape (n, d) or (n,).
 
@@ -258,7 +267,7 @@ class _Block(ABC):
                 self.curvature_dimension(), dtype=self.dtype, device=self.device
             )
         estimate = 0.0
-        for _ in range(3):
+        for _ in range(step.power_iterations):
             image = self.curvature_product(vector)
             scale = 1.0
             norm = float(xp.sqrt(xp.sum(image * image)))
@@ -316,6 +325,10 @@ class _Block(ABC):
         value_at_point, gradient = self.value_and_gradient(point)
         _finite(value_at_point, "block objective")
         if not step.adaptive:
+            return self.descent(centre, gradient, step.tau, overwrite=True), None, 1
+        if step.estimate:
+            estimate = step.margin * self.lipschitz_lower_bound(step)
+            step.tau = max(estimate, step.tau * step.shrink)
             return self.descent(centre, gradient, step.tau, overwrite=True), None, 1
         tau = max(step.tau * step.shrink, 0.6 * self.lipschitz_lower_bound(step))
         if _finite(self.inner(gradient, gradient), "gradient norm") == 0.0:
@@ -445,40 +458,40 @@ class WeightBlock(_Block):
 class BiasBlock(_Block):
     """Block ``b_l``: ``f(b) = (rho/2) sum_i s_i ||Z_i - P_i - b||^2`` with ``P = A W``.
 
-    Unconstrained. The gradient ``rho sum_i s_i (P_i + b - Z_i)`` has Lipschitz
-    constant exactly ``rho`` (the ``s_i`` sum to 1), so the step takes
-    ``tau = rho`` and does not backtrack. With equal first and second inertia
-    the step is the exact minimiser ``sum_i s_i (Z_i - P_i)``.
+    Unconstrained. With ``c = sum_i s_i (Z_i - P_i)``, the weighted column
+    mean of ``Z - P`` (the ``s_i`` sum to 1),
+    ``f(b) = (rho/2) ||b - c||^2`` plus a term that does not depend on ``b``,
+    which :meth:`value` leaves out: only differences of ``f`` are ever
+    compared. The gradient ``rho (b - c)`` has Lipschitz constant exactly
+    ``rho``, so the step takes ``tau = rho`` and does not backtrack; with
+    equal first and second inertia it is the exact minimiser ``c``. The block
+    needs only the column means of ``Z`` and ``P``, and ``P``'s mean is
+    ``(sum_i s_i A_i) W``: no ``n x d`` product.
+
+    Parameters
+    ----------
+    xp : namespace
+        The array namespace.
+    offset : array of shape (d,)
+        ``c``.
+    rho : float
+        The coupling penalty.
     """
 
     exact_when_centred = True
 
-    def __init__(
-        self,
-        xp: Any,
-        product: Array,
-        target: Array,
-        samples: SampleMetric,
-        rho: float,
-    ) -> None:
+    def __init__(self, xp: Any, offset: Array, rho: float) -> None:
         self.xp = xp
-        self.product = product
-        self.target = target
-        self.samples = samples
+        self.offset = offset
         self.rho = rho
 
-    def _residual(self, u: Array) -> Array:
-        residual = self.product + u
-        residual -= self.target
-        return residual
-
     def value(self, u: Array) -> float:
-        return 0.5 * self.rho * self.samples.squared_norm(self._residual(u))
+        difference = u - self.offset
+        return 0.5 * self.rho * float(difference @ difference)
 
     def value_and_gradient(self, u: Array) -> tuple[float, Array]:
-        residual = self._residual(u)
-        value = 0.5 * self.rho * self.samples.squared_norm(residual)
-        return value, self.rho * self.samples.column_means(residual)
+        difference = u - self.offset
+        return 0.5 * self.rho * float(difference @ difference), self.rho * difference
 
 
 class _BoxBlock(_Block):
@@ -698,6 +711,11 @@ class ActivationBlock(_BoxBlock):
             and upper == math.inf
         )
         self._noise = _rounding_noise(xp, next_target)
+        self._known: tuple[Array, Array] | None = None
+
+    def remember(self, u: Array, forward: Array) -> None:
+        """Record ``u W' + b'``, computed elsewhere, for the residual at ``u``."""
+        self._known = (u, forward)
 
     def project(self, u: Array) -> Array:
         return super().project(u) if self._constrained else u
@@ -709,9 +727,12 @@ class ActivationBlock(_BoxBlock):
         return self._constrained and super().outside(u)
 
     def _residual(self, u: Array) -> Array:
-        residual = u @ self.next_weights
-        residual += self.next_bias
-        residual -= self.next_target
+        if self._known is not None and self._known[0] is u:
+            residual = self._known[1] - self.next_target
+        else:
+            residual = u @ self.next_weights
+            residual += self.next_bias
+            residual -= self.next_target
         return _snap(self.xp, residual, self._noise)
 
     def anchor_value(self, u: Array) -> float:

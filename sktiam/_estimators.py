@@ -1,6 +1,7 @@
 """TIAMClassifier and TIAMRegressor: the scikit-learn surface of sktiam."""
 
 import sys
+import warnings
 from abc import ABC, abstractmethod
 from numbers import Integral, Real
 from typing import Any
@@ -19,7 +20,11 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     StrOptions,
 )
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
@@ -74,6 +79,12 @@ class BaseTIAM(BaseEstimator, ABC):
         "epsilon_decay": [Interval(Real, 0, 1, closed="right")],
         "epsilon_min": [Interval(Real, 0, None, closed="neither")],
         "epsilon_cycle": [Interval(Integral, 1, None, closed="left"), None],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
+        "shuffle": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -107,6 +118,8 @@ class BaseTIAM(BaseEstimator, ABC):
         epsilon_decay,
         epsilon_min,
         epsilon_cycle,
+        batch_size,
+        shuffle,
         max_iter,
         tol,
         n_iter_no_change,
@@ -135,6 +148,8 @@ class BaseTIAM(BaseEstimator, ABC):
         self.epsilon_decay = epsilon_decay
         self.epsilon_min = epsilon_min
         self.epsilon_cycle = epsilon_cycle
+        self.batch_size = batch_size
+        self.shuffle = shuffle
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -149,9 +164,18 @@ class BaseTIAM(BaseEstimator, ABC):
 
     @abstractmethod
     def _encode_targets(
-        self, y: np.ndarray, dtype: np.dtype, reset: bool
-    ) -> tuple[np.ndarray, str]:
-        """Return the 2-D float targets on the host and the target type."""
+        self, y: np.ndarray, dtype: np.dtype, reset: bool, incremental: bool
+    ) -> np.ndarray:
+        """Return the 2-D float targets on the host.
+
+        ``reset`` learns the labels from ``y``; otherwise ``y`` must agree
+        with the labels already known, exactly after a warm start, as a
+        subset in ``partial_fit`` (``incremental``).
+        """
+
+    @abstractmethod
+    def _target_type(self) -> str:
+        """Return the target type the output loss is chosen by."""
 
     @abstractmethod
     def _score_outputs(self, output: np.ndarray, y: np.ndarray, sample_weight) -> float:
@@ -160,13 +184,14 @@ class BaseTIAM(BaseEstimator, ABC):
     # -- input -----------------------------------------------------------------
 
     def _validate_input(
-        self, X, y, reset: bool, source: Backend | None
-    ) -> tuple[Any, np.ndarray, str]:
-        """Return validated ``X``, the 2-D float targets on the host, their type.
+        self, X, y, first_pass: bool, incremental: bool, source: Backend | None
+    ) -> tuple[Any, np.ndarray]:
+        """Return validated ``X`` and the 2-D float targets on the host.
 
         ``X`` stays in its namespace (``source``) or, for NumPy-like input, is
         a NumPy array or a CSR/CSC matrix. ``y`` is small and always goes to
-        the host, where the labels are encoded.
+        the host, where the labels are encoded. A first pass learns the
+        features and, unless ``partial_fit`` was given ``classes``, the labels.
         """
         if X is None:
             raise ValueError(
@@ -178,7 +203,7 @@ class BaseTIAM(BaseEstimator, ABC):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        X = _validate_X(self, X, source, reset)
+        X = _validate_X(self, X, source, first_pass)
         y = check_array(
             _host(y),
             accept_sparse=False,
@@ -190,8 +215,10 @@ class BaseTIAM(BaseEstimator, ABC):
         check_consistent_length(X, y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        targets, target_type = self._encode_targets(y, _host_dtype(X), reset)
-        return X, targets, target_type
+        targets = self._encode_targets(
+            y, _host_dtype(X), first_pass and not incremental, incremental
+        )
+        return X, targets
 
     # -- fitting ---------------------------------------------------------------
     def _hidden_sizes(self) -> list[int]:
@@ -236,19 +263,30 @@ class BaseTIAM(BaseEstimator, ABC):
             )
         return coefs, intercepts
 
-    def _fit(self, X, y, sample_weight=None):
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        """Validate, initialise, run the solver and store: fit and partial_fit.
+
+        ``incremental=True`` is one pass of ``partial_fit``: it starts from
+        the fitted weights and the solver state of the last call, runs one
+        epoch without a stopping rule, and appends to the curves.
+        """
         self._check_parameters()
         hidden_sizes = self._hidden_sizes()
         activation = Activation(self.activation, self.negative_slope)
-        warm = self.warm_start and hasattr(self, "coefs_")
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True.")
+        first_pass = not hasattr(self, "coefs_") or (
+            not self.warm_start and not incremental
+        )
         # Array API input under dispatch is computed on where it lives; other
         # input follows the device parameter, resolved first so that a missing
         # GPU is reported before any work.
         source = input_backend(X)
         backend = source if source is not None else backend_for_device(self.device)
-        X, targets, target_type = self._validate_input(
-            X, y, reset=not warm, source=source
+        X, targets = self._validate_input(
+            X, y, first_pass=first_pass, incremental=incremental, source=source
         )
+        target_type = self._target_type()
         dtype = _host_dtype(X)
         if sample_weight is not None:
             sample_weight = _host(sample_weight)
@@ -268,6 +306,7 @@ class BaseTIAM(BaseEstimator, ABC):
                 "sample_weight sums to infinity; divide the weights by a constant: "
                 "only their ratios matter."
             )
+        batch_size = self._batch_size(X.shape[0], incremental)
         # Before the first copy of the data: the state of the full data set
         # bounds that of what remains after the steps below.
         layer_units = [X.shape[1], *hidden_sizes, targets.shape[1]]
@@ -277,6 +316,7 @@ class BaseTIAM(BaseEstimator, ABC):
             layer_units=layer_units,
             itemsize=dtype.itemsize,
             inputs_copied=source is None and not backend.is_numpy,
+            batch_size=batch_size,
         )
         # A sample of weight 0 contributes nothing to F: training without it is
         # exactly training with it.
@@ -285,46 +325,36 @@ class BaseTIAM(BaseEstimator, ABC):
             rows = np.flatnonzero(keep)
             X = _take_rows(X, rows, source)
             targets, sample_weight = targets[rows], sample_weight[rows]
-        self._check_weighted_targets(targets)
+        if not incremental:
+            self._check_weighted_targets(targets)
 
+        # One random stream: the validation split, the initial weights, then
+        # the order of the rows in each epoch.
         random_state = check_random_state(self.random_state)
         validation = None
         if self.early_stopping:
             X, targets, sample_weight, validation = self._split_validation(
                 X, targets, sample_weight, target_type, random_state, source
             )
-
-        n_outputs = targets.shape[1]
-        if warm:
-            self._check_warm_start(layer_units)
-            coefs = [to_numpy(c).astype(dtype) for c in self.coefs_]
-            intercepts = [to_numpy(b).astype(dtype) for b in self.intercepts_]
-        else:
+        if first_pass:
             coefs, intercepts = self._initial_parameters(
                 layer_units, dtype, random_state
             )
+        else:
+            self._check_network(layer_units, incremental)
+            coefs = [to_numpy(c).astype(dtype) for c in self.coefs_]
+            intercepts = [to_numpy(b).astype(dtype) for b in self.intercepts_]
 
         xp = backend.xp
         loss = loss_for_target(target_type)
-        config = TIAMConfig(
-            activation=activation,
-            loss=loss,
-            alpha=float(self.alpha),
-            inertia=(
-                float(self.center_inertia),
-                float(self.gradient_inertia),
-                float(self.extrapolation_inertia),
-            ),
-            monotone=bool(self.monotone),
-            newton_tol=float(1e-2 * np.sqrt(np.finfo(dtype).eps)),
-            relaxation=self._relaxation(),
-            inertia_schedule=self.inertia_schedule,
-        )
-        solver = TIAMSolver(xp, config)
-        state = solver.initial_state(
-            [backend.asarray(c) for c in coefs],
-            [backend.asarray(b) for b in intercepts],
-        )
+        solver = TIAMSolver(xp, self._config(activation, loss, dtype))
+        if incremental and hasattr(self, "_solver_state"):
+            state = self._solver_state.moved(backend.asarray)
+        else:
+            state = solver.initial_state(
+                [backend.asarray(c) for c in coefs],
+                [backend.asarray(b) for b in intercepts],
+            )
         score = None
         if validation is not None:
             X_val, y_val, weight_val = validation
@@ -339,7 +369,8 @@ class BaseTIAM(BaseEstimator, ABC):
         # An overflow shows as a non-finite iterate or step size, which the
         # solver detects and reports with a ConvergenceWarning that says what
         # to change; NumPy's own floating-point warnings would only repeat it.
-        bar = _progress_bar(self.verbose, self.max_iter)
+        max_iter = 1 if incremental else self.max_iter
+        bar = _progress_bar(self.verbose, max_iter)
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 # The one move of the training data to the device.
@@ -348,35 +379,124 @@ class BaseTIAM(BaseEstimator, ABC):
                     backend.asarray(X),
                     backend.asarray(targets),
                     backend.asarray(sample_weight),
-                    self.max_iter,
+                    max_iter,
                     self.tol,
                     self.n_iter_no_change,
                     score,
                     verbose=bool(self.verbose) and bar is None,
                     progress=bar,
+                    batch_size=batch_size,
+                    shuffle=self.shuffle,
+                    random_state=random_state,
+                    incremental=incremental,
                 )
         finally:
             if bar is not None:
                 bar.close()
+        self._store(result, first_pass, source, solver)
+        self.n_layers_ = len(layer_units)
+        self.n_outputs_ = targets.shape[1]
+        self.out_activation_ = loss.out_activation
+        return self
 
+    def _config(self, activation: Activation, loss: Any, dtype: np.dtype) -> TIAMConfig:
+        """Return the solver's configuration from the parameters."""
+        return TIAMConfig(
+            activation=activation,
+            loss=loss,
+            alpha=float(self.alpha),
+            inertia=(
+                float(self.center_inertia),
+                float(self.gradient_inertia),
+                float(self.extrapolation_inertia),
+            ),
+            monotone=bool(self.monotone),
+            newton_tol=float(1e-2 * np.sqrt(np.finfo(dtype).eps)),
+            relaxation=self._relaxation(),
+            inertia_schedule=self.inertia_schedule,
+        )
+
+    def _batch_size(self, n_samples: int, incremental: bool) -> int | None:
+        """Return the batch size of this fit: an int, or None for full batch.
+
+        ``"auto"`` is ``min(200, n_samples)`` for the penalty relaxation, as
+        in MLPClassifier; the box relaxation trains full-batch only, so for
+        it ``"auto"`` means full batch. An integer above ``n_samples`` is
+        clipped to it, with a warning. ``partial_fit`` always works in
+        batches: with ``batch_size=None`` its data form one batch.
+        """
+        size = self.batch_size
+        if self.relaxation == "box":
+            if incremental or size not in ("auto", None):
+                what = "partial_fit" if incremental else f"batch_size={size!r}"
+                raise ValueError(
+                    f"{what} needs relaxation='penalty': the box relaxation "
+                    "trains full-batch only (batch_size=None or 'auto')."
+                )
+            return None
+        if size is None:
+            return n_samples if incremental else None
+        if size == "auto":
+            return min(200, n_samples)
+        if size > n_samples:
+            warnings.warn(
+                f"Got batch_size={size}, larger than the {n_samples} samples; "
+                "it is clipped to the number of samples.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return min(int(size), n_samples)
+
+    def _store(
+        self, result: Any, first_pass: bool, source: Backend | None, solver: Any
+    ) -> None:
+        """Keep the solve's parameters, records and state on the estimator.
+
+        The per-iteration records append across warm-started fits and
+        ``partial_fit`` calls, as MLPClassifier's ``loss_curve_`` does;
+        ``n_iter_`` counts the iterations of the last call and ``t_`` every
+        sample seen.
+        """
         # Array API input keeps the model in its namespace, as scikit-learn
         # does; everything else gets NumPy arrays, which pickle and predict
         # anywhere, whatever the device.
         keep_place = source.asarray if source is not None else to_numpy
         self.coefs_ = [keep_place(c) for c in result.coefs]
         self.intercepts_ = [keep_place(b) for b in result.intercepts]
+        state = result.state
+        if result.validation_scores:
+            # Early stopping returned the best parameters, not the last: the
+            # next call starts from them, with no momentum.
+            state = solver.initial_state(result.coefs, result.intercepts)
+            state.relaxation = result.state.relaxation
+            state.iteration = result.state.iteration
+        self._solver_state = state.moved(keep_place)
+        if first_pass:
+            self.loss_curve_, self.objective_curve_ = [], []
+            self.diagnostics_ = {}
+            self.validation_scores_ = [] if self.early_stopping else None
+            self.best_loss_ = None if self.early_stopping else np.inf
+            self.best_validation_score_ = -np.inf if self.early_stopping else None
+            self.t_ = 0
         self.n_iter_ = result.n_iter
-        self.loss_curve_ = result.loss_curve
-        self.objective_curve_ = result.objective_curve
-        self.diagnostics_ = result.diagnostics
-        self.loss_ = result.loss_curve[-1] if result.loss_curve else np.nan
-        self.best_loss_ = result.best_loss
-        self.validation_scores_ = result.validation_scores
-        self.best_validation_score_ = result.best_validation_score
-        self.n_layers_ = len(layer_units)
-        self.n_outputs_ = n_outputs
-        self.out_activation_ = loss.out_activation
-        return self
+        self.t_ += result.n_samples_seen
+        self.loss_curve_ += result.loss_curve
+        self.objective_curve_ += result.objective_curve
+        for key, values in result.diagnostics.items():
+            self.diagnostics_.setdefault(key, []).extend(values)
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
+        if result.validation_scores is not None:
+            if self.validation_scores_ is None:
+                self.validation_scores_ = []
+            self.validation_scores_ += result.validation_scores
+            self.best_validation_score_ = max(
+                self.best_validation_score_ or -np.inf, result.best_validation_score
+            )
+        elif result.best_loss is not None:
+            self.best_loss_ = min(
+                np.inf if self.best_loss_ is None else self.best_loss_,
+                result.best_loss,
+            )
 
     def _relaxation(self) -> BoxRelaxation | PenaltyRelaxation:
         """Return the relaxation object the ``relaxation`` parameter names."""
@@ -432,13 +552,23 @@ class BaseTIAM(BaseEstimator, ABC):
             validation,
         )
 
-    def _check_warm_start(self, layer_units: list[int]) -> None:
+    def _check_network(self, layer_units: list[int], incremental: bool) -> None:
+        """Refuse to continue training a network of other layer sizes."""
         fitted = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
         if fitted != layer_units:
+            what = (
+                "partial_fit continues the network of the previous call"
+                if incremental
+                else "warm_start=True needs the network of the previous fit"
+            )
+            undo = (
+                "Change hidden_layer_sizes back, or call fit to start again."
+                if incremental
+                else "Change hidden_layer_sizes back, or set warm_start=False."
+            )
             raise ValueError(
-                "warm_start=True needs the network of the previous fit: it had "
-                f"layer sizes {fitted}, this fit asks for {layer_units}. Change "
-                "hidden_layer_sizes back, or set warm_start=False."
+                f"{what}: it had layer sizes {fitted}, this call asks for "
+                f"{layer_units}. {undo}"
             )
 
     # -- prediction ------------------------------------------------------------
@@ -511,6 +641,17 @@ def _progress_bar(verbose: int, total: int) -> _ProgressBar | None:
     except ImportError:
         return None  # documented: the per-iteration lines instead
     return _ProgressBar(tqdm, total)
+
+
+def _label_binarizer(labels: Any) -> LabelBinarizer:
+    """Return a LabelBinarizer fitted on ``labels``, which must hold 2 classes."""
+    binarizer = LabelBinarizer().fit(labels)
+    if len(binarizer.classes_) < 2:
+        raise ValueError(
+            "TIAMClassifier needs samples of at least 2 classes; the "
+            f"data contain 1 class: {binarizer.classes_[0]}."
+        )
+    return binarizer
 
 
 def _host(value: Any) -> Any:
@@ -830,6 +971,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         epsilon_decay=0.5,
         epsilon_min=0.03,
         epsilon_cycle=50,
+        batch_size="auto",
+        shuffle=True,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
@@ -859,6 +1002,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             epsilon_decay=epsilon_decay,
             epsilon_min=epsilon_min,
             epsilon_cycle=epsilon_cycle,
+            batch_size=batch_size,
+            shuffle=shuffle,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
@@ -870,7 +1015,7 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             device=device,
         )
 
-    def _encode_targets(self, y, dtype, reset):
+    def _encode_targets(self, y, dtype, reset, incremental):
         check_classification_targets(y)
         target_type = type_of_target(y)
         if target_type == "multiclass-multioutput":
@@ -880,28 +1025,25 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
                 "classifier per column, or use a multilabel indicator matrix."
             )
         if reset or not hasattr(self, "classes_"):
-            binarizer = LabelBinarizer().fit(y)
-            if len(binarizer.classes_) < 2:
-                raise ValueError(
-                    "TIAMClassifier needs samples of at least 2 classes; the "
-                    f"data contain 1 class: {binarizer.classes_[0]}."
-                )
-            self._label_binarizer = binarizer
-            self.classes_ = binarizer.classes_
-        else:
-            classes = np.unique(y) if target_type != "multilabel-indicator" else None
-            if classes is not None and (
-                len(classes) != len(self.classes_)
-                or not np.all(np.isin(classes, self.classes_))
+            self._label_binarizer = _label_binarizer(y)
+            self.classes_ = self._label_binarizer.classes_
+        elif target_type != "multilabel-indicator":
+            classes = np.unique(y)
+            if incremental:
+                unknown = np.setdiff1d(classes, self.classes_)
+                if unknown.size:
+                    raise ValueError(
+                        "`y` has classes not in `self.classes_`. `self.classes_` "
+                        f"has {self.classes_}. 'y' has {classes}."
+                    )
+            elif len(classes) != len(self.classes_) or not np.all(
+                np.isin(classes, self.classes_)
             ):
                 raise ValueError(
                     "warm_start=True needs the classes of the previous fit "
                     f"{list(self.classes_)}; y has classes {list(classes)}."
                 )
-        if self._label_binarizer.y_type_ == "multilabel-indicator":
-            target_type = "multilabel-indicator"
-        targets = self._label_binarizer.transform(y).astype(dtype)
-        return targets, target_type
+        return self._label_binarizer.transform(y).astype(dtype)
 
     def _check_weighted_targets(self, targets):
         """Reject targets that, after dropping zero weights, hold a single class."""
@@ -948,6 +1090,38 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             The fitted model.
         """
         return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one pass over the given data, in batches.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a multilabel indicator matrix.
+
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the whole training set. Required on the first call
+            and optional on the others, where it must not change; ``y`` need
+            not hold all of them. Ignored for multilabel targets, whose
+            labels are the columns of ``y``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated model.
+        """
+        if _check_partial_fit_first_call(self, classes):
+            labels = y if type_of_target(y).startswith("multilabel") else classes
+            self._label_binarizer = _label_binarizer(labels)
+            self.classes_ = self._label_binarizer.classes_
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def _probabilities(self, X, method: str) -> tuple[Any, Any, Backend | None]:
         output, xp, source = self._forward_output(X, method)
@@ -1083,6 +1257,8 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         epsilon_decay=0.5,
         epsilon_min=0.03,
         epsilon_cycle=50,
+        batch_size="auto",
+        shuffle=True,
         max_iter=200,
         tol=1e-4,
         n_iter_no_change=10,
@@ -1112,6 +1288,8 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
             epsilon_decay=epsilon_decay,
             epsilon_min=epsilon_min,
             epsilon_cycle=epsilon_cycle,
+            batch_size=batch_size,
+            shuffle=shuffle,
             max_iter=max_iter,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
@@ -1123,7 +1301,10 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
             device=device,
         )
 
-    def _encode_targets(self, y, dtype, reset):
+    def _target_type(self) -> str:
+        return "continuous"
+
+    def _encode_targets(self, y, dtype, reset, incremental):
         if y.dtype.kind not in "biuf":
             try:
                 y = y.astype(np.float64)
@@ -1136,7 +1317,7 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         # float64 targets can overflow when the model computes in float32.
         assert_all_finite(targets, input_name=f"y as {dtype.name}")
         _check_magnitude(targets, "y")
-        return targets, "continuous"
+        return targets
 
     def _score_outputs(self, output, y, sample_weight):
         return r2_score(y, output, sample_weight=sample_weight)
@@ -1163,6 +1344,28 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
             The fitted model.
         """
         return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one pass over the given data, in batches.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated model.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
         """Predict using the multilayer perceptron regressor.

@@ -19,7 +19,7 @@ Every function takes the array namespace ``xp`` as its first argument.
 from abc import ABC, abstractmethod
 from typing import Any
 
-from ._activations import device_of, logistic
+from ._activations import logistic
 
 Array = Any
 
@@ -74,16 +74,21 @@ class _NewtonProx(ABC):
     def value(self, xp: Any, z: Array, y: Array) -> Array:
         """Return the loss of each row, shape ``(n_samples,)``."""
 
-    def _row_objective(
+    def _evaluate(
         self, xp: Any, z: Array, v: Array, y: Array, rho: float
-    ) -> Array:
-        return self.value(xp, z, y) + 0.5 * rho * xp.sum((z - v) ** 2, axis=1)
+    ) -> tuple[Array, Any]:
+        """Return the row objective and what its gradient can reuse."""
+        shift = z - v
+        return self.value(xp, z, y) + 0.5 * rho * xp.sum(shift * shift, axis=1), None
 
     @abstractmethod
     def _gradient_and_direction(
-        self, xp: Any, z: Array, v: Array, y: Array, rho: float
+        self, xp: Any, z: Array, v: Array, y: Array, rho: float, cache: Any
     ) -> tuple[Array, Array]:
-        """Return the row objective's gradient and its Newton direction."""
+        """Return the row objective's gradient and its Newton direction.
+
+        ``cache`` is what :meth:`_evaluate` returned at ``z``.
+        """
 
     def prox(
         self, xp: Any, v: Array, y: Array, rho: float, start: Array, tol: float
@@ -114,41 +119,73 @@ class _NewtonProx(ABC):
             Newton iterations taken.
         """
         z = start
-        objective = self._row_objective(xp, z, v, y, rho)
+        objective, cache = self._evaluate(xp, z, v, y, rho)
+        eps = float(xp.finfo(z.dtype).eps)
         for n_iter in range(self.max_iter):
-            gradient, direction = self._gradient_and_direction(xp, z, v, y, rho)
+            gradient, direction = self._gradient_and_direction(xp, z, v, y, rho, cache)
             if float(xp.max(xp.abs(gradient))) <= tol:
                 return z, n_iter
             decrease = xp.sum(gradient * direction, axis=1)
-            step = xp.ones_like(objective)
-            accepted = xp.zeros(
-                objective.shape, dtype=xp.bool, device=device_of(objective)
-            )
-            candidate, candidate_objective = z, objective
             # Rounding slack, so that steps that change the objective by less
             # than its rounding error are taken rather than halved forever. The
             # loss is a difference of terms as large as the entries of z.
-            slack = (
-                8.0
-                * float(xp.finfo(z.dtype).eps)
-                * (xp.abs(objective) + xp.sum(xp.abs(z), axis=1))
+            slack = 8.0 * eps * (xp.abs(objective) + xp.sum(xp.abs(z), axis=1))
+            bound = objective + slack
+            trial = z - direction
+            trial_objective, trial_cache = self._evaluate(xp, trial, v, y, rho)
+            if bool(xp.all(trial_objective <= bound - _ARMIJO * decrease)):
+                # The full step suits every row: the usual case near the
+                # solution, with nothing to halve.
+                z, objective, cache = trial, trial_objective, trial_cache
+                continue
+            z, objective = self._halve(
+                xp,
+                (z, v, y, rho),
+                direction,
+                decrease,
+                (objective, bound),
+                (trial, trial_objective),
             )
-            for _ in range(_MAX_HALVINGS):
-                trial = z - step[:, None] * direction
-                trial_objective = self._row_objective(xp, trial, v, y, rho)
-                newly = (~accepted) & (
-                    trial_objective <= objective - _ARMIJO * step * decrease + slack
-                )
-                candidate = xp.where(newly[:, None], trial, candidate)
-                candidate_objective = xp.where(
-                    newly, trial_objective, candidate_objective
-                )
-                accepted = accepted | newly
-                if bool(xp.all(accepted)):
-                    break
-                step = xp.where(accepted, step, 0.5 * step)
-            z, objective = candidate, candidate_objective
+            cache = self._evaluate(xp, z, v, y, rho)[1]
         return z, self.max_iter
+
+    def _halve(
+        self,
+        xp: Any,
+        problem: tuple[Array, Array, Array, float],
+        direction: Array,
+        decrease: Array,
+        values: tuple[Array, Array],
+        full_step: tuple[Array, Array],
+    ) -> tuple[Array, Array]:
+        """Return the rows' Armijo steps, halving where the full step failed.
+
+        ``problem`` is ``(z, v, y, rho)``, ``values`` the row objectives at
+        ``z`` with and without the rounding slack, ``full_step`` the full
+        Newton step and its objectives. A row keeps the first step of
+        ``1, 1/2, 1/4, ...`` that satisfies
+        ``f(z - t d) <= f(z) - c t <g, d> + slack``, or ``z`` after
+        :data:`_MAX_HALVINGS` halvings.
+        """
+        z, v, y, rho = problem
+        objective, bound = values
+        trial, trial_objective = full_step
+        accepted = trial_objective <= bound - _ARMIJO * decrease
+        candidate = xp.where(accepted[:, None], trial, z)
+        candidate_objective = xp.where(accepted, trial_objective, objective)
+        step = xp.ones_like(objective)
+        step = xp.where(accepted, step, 0.5 * step)
+        for _ in range(_MAX_HALVINGS - 1):
+            trial = z - step[:, None] * direction
+            trial_objective, _ = self._evaluate(xp, trial, v, y, rho)
+            newly = (~accepted) & (trial_objective <= bound - _ARMIJO * step * decrease)
+            candidate = xp.where(newly[:, None], trial, candidate)
+            candidate_objective = xp.where(newly, trial_objective, candidate_objective)
+            accepted = accepted | newly
+            if bool(xp.all(accepted)):
+                break
+            step = xp.where(accepted, step, 0.5 * step)
+        return candidate, candidate_objective
 
 
 class SoftmaxCrossEntropy(_NewtonProx):
@@ -165,20 +202,31 @@ class SoftmaxCrossEntropy(_NewtonProx):
         """Return the class probabilities for pre-activations ``z``."""
         return xp.exp(log_softmax(xp, z))
 
+    def _evaluate(self, xp, z, v, y, rho):
+        """The objective, and the log-probabilities for the gradient."""
+        log_p = log_softmax(xp, z)
+        shift = z - v
+        objective = 0.5 * rho * xp.sum(shift * shift, axis=1)
+        objective -= xp.sum(y * log_p, axis=1)
+        return objective, log_p
+
     def _gradient_and_direction(
-        self, xp: Any, z: Array, v: Array, y: Array, rho: float
+        self, xp: Any, z: Array, v: Array, y: Array, rho: float, cache: Any
     ) -> tuple[Array, Array]:
-        p = self.output(xp, z)
-        gradient = p - y + rho * (z - v)
+        p = xp.exp(cache)
+        gradient = rho * (z - v)
+        gradient += p
+        gradient -= y
         # Hessian H = D - p p^T with D = diag(p + rho). Sherman-Morrison:
         # H^-1 g = D^-1 g + D^-1 p (p^T D^-1 g) / (1 - p^T D^-1 p), where
         # 1 - p^T D^-1 p = sum(p * rho / (p + rho)) > 0 because sum(p) = 1.
-        diagonal = p + rho
-        scaled_gradient = gradient / diagonal
-        scaled_p = p / diagonal
-        denominator = xp.sum(p * (rho / diagonal), axis=1, keepdims=True)
+        scaled_p = p / (p + rho)
+        scaled_gradient = gradient / (p + rho)
+        denominator = rho * xp.sum(scaled_p, axis=1, keepdims=True)
         coupling = xp.sum(p * scaled_gradient, axis=1, keepdims=True) / denominator
-        return gradient, scaled_gradient + scaled_p * coupling
+        scaled_p *= coupling
+        scaled_p += scaled_gradient
+        return gradient, scaled_p
 
 
 class LogisticLoss(_NewtonProx):
@@ -199,7 +247,7 @@ class LogisticLoss(_NewtonProx):
         return logistic(xp, z)
 
     def _gradient_and_direction(
-        self, xp: Any, z: Array, v: Array, y: Array, rho: float
+        self, xp: Any, z: Array, v: Array, y: Array, rho: float, cache: Any
     ) -> tuple[Array, Array]:
         p = logistic(xp, z)
         gradient = p - y + rho * (z - v)

@@ -17,6 +17,15 @@ from ._backend import Backend, available_bytes
 #: fits of several shapes, which it bounds from above (tests/test_memory.py).
 WORKSPACE_FACTOR = 18
 ROW_OVERHEAD = 16
+#: The same for a mini-batch fit, per row of the batch (its workspace) and per
+#: row of the data (two numbers per output for the encoded targets and their
+#: integer labels, and ``MINI_BATCH_ROW_OVERHEAD`` for the weight, the shuffle
+#: order and masks), plus ``PARAMETER_COPIES`` copies of the weights and
+#: biases (the state, its previous values, the kept best and last ones and
+#: the gradients); calibrated in the same way.
+MINI_BATCH_WORKSPACE_FACTOR = 4
+MINI_BATCH_ROW_OVERHEAD = 5
+PARAMETER_COPIES = 12
 
 
 class InsufficientMemoryError(MemoryError, ValueError):
@@ -28,7 +37,11 @@ class InsufficientMemoryError(MemoryError, ValueError):
 
 
 def training_state_bytes(
-    n_samples: int, layer_units: list[int], itemsize: int, inputs_copied: bool
+    n_samples: int,
+    layer_units: list[int],
+    itemsize: int,
+    inputs_copied: bool,
+    batch_size: int | None = None,
 ) -> int:
     """Return an estimate from above of the bytes one fit allocates.
 
@@ -42,28 +55,55 @@ def training_state_bytes(
         Bytes per number: 4 for float32, 8 for float64.
     inputs_copied : bool
         Whether ``X`` is copied to the device (a GPU fit of host data).
+    batch_size : int or None, default=None
+        Rows per batch of a mini-batch fit; None for a full-batch fit.
 
     Returns
     -------
     n_bytes : int
+        For a full-batch fit,
         ``itemsize * n * (2 sum_l d_l + 2 sum_hidden d_l + d_L + 1
         + 18 max_l d_l + 16 [+ d_0])``: current and previous ``Z_l`` and
-        ``A_l``, the targets and weights, the workspace of one block step,
-        and ``X`` when it is copied.
+        ``A_l`` of every row, the targets and weights, the workspace of one
+        block step, and ``X`` when it is copied. For a mini-batch fit of
+        batches of ``m`` rows, ``itemsize * (m (2 sum_l d_l + 2 sum_hidden d_l
+        + 4 max_l d_l + d_0 + d_L + 1) + n (2 d_L + 5 [+ d_0]) + 12 P)``: the
+        same state for the rows of one batch only, with their copy of ``X``
+        and ``Y``; the encoded targets, weights and shuffle order of every
+        row; and the copies of the ``P`` weights and biases. Only the
+        ``n``-proportional term grows with the data, by a few numbers a row.
     """
     outputs = layer_units[1:]
     hidden = layer_units[1:-1]
-    numbers = (
+    n_outputs = layer_units[-1]
+    copied = layer_units[0] if inputs_copied else 0
+    if batch_size is None:
+        numbers = (
+            2 * sum(outputs)
+            + 2 * sum(hidden)
+            + n_outputs
+            + 1
+            + WORKSPACE_FACTOR * max(outputs)
+            + ROW_OVERHEAD
+            + copied
+        )
+        return int(itemsize) * int(n_samples) * int(numbers)
+    rows = min(int(batch_size), int(n_samples))
+    state = (
         2 * sum(outputs)
         + 2 * sum(hidden)
-        + layer_units[-1]
+        + MINI_BATCH_WORKSPACE_FACTOR * max(outputs)
+        + layer_units[0]
+        + n_outputs
         + 1
-        + WORKSPACE_FACTOR * max(outputs)
-        + ROW_OVERHEAD
     )
-    if inputs_copied:
-        numbers += layer_units[0]
-    return int(itemsize) * int(n_samples) * int(numbers)
+    per_row = 2 * n_outputs + MINI_BATCH_ROW_OVERHEAD + copied
+    parameters = sum(
+        (fan_in + 1) * fan_out
+        for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:], strict=True)
+    )
+    numbers = rows * state + int(n_samples) * per_row + PARAMETER_COPIES * parameters
+    return int(itemsize) * int(numbers)
 
 
 def _format_bytes(n_bytes: float) -> str:
@@ -80,6 +120,7 @@ def check_memory(
     layer_units: list[int],
     itemsize: int,
     inputs_copied: bool,
+    batch_size: int | None = None,
 ) -> int:
     """Raise :class:`InsufficientMemoryError` if a fit would not fit in memory.
 
@@ -88,7 +129,7 @@ def check_memory(
     backend : Backend
         Where the fit runs; its free memory is read from CuPy on a GPU and
         from the operating system on the CPU.
-    n_samples, layer_units, itemsize, inputs_copied
+    n_samples, layer_units, itemsize, inputs_copied, batch_size
         As for :func:`training_state_bytes`.
 
     Returns
@@ -96,7 +137,9 @@ def check_memory(
     n_bytes : int
         The estimate, when it fits or when the free memory is unknown.
     """
-    needed = training_state_bytes(n_samples, layer_units, itemsize, inputs_copied)
+    needed = training_state_bytes(
+        n_samples, layer_units, itemsize, inputs_copied, batch_size
+    )
     free = available_bytes(backend)
     if free is not None and needed > free:
         where = "GPU" if backend.is_cupy else "memory"
@@ -106,6 +149,8 @@ def check_memory(
             if itemsize > 4
             else "Use fewer samples or smaller hidden layers."
         )
+        if batch_size is None:
+            advice += " Mini-batch training (batch_size='auto') needs less."
         raise InsufficientMemoryError(
             f"TIAM's training state for {n_samples} samples and layers "
             f"{layer_units} needs about {_format_bytes(needed)}, but only "

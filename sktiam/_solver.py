@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import gen_batches
 
-from ._activations import PENALTY_PROX_MAX_ITER, Activation
+from ._activations import PENALTY_PROX_MAX_ITER, Activation, device_of
 from ._blocks import (
     ActivationBlock,
     BiasBlock,
@@ -55,6 +56,12 @@ Array = Any
 
 #: Values of the estimators' ``inertia_schedule`` parameter.
 INERTIA_SCHEDULES = ("constant", "nesterov")
+
+#: Mini-batch steps take ``tau`` from the warm-started power iteration, with
+#: this many iterations per step, times this margin: the curvature of one
+#: batch is close to the last one's, and no trial steps are needed.
+MINI_BATCH_POWER_ITERATIONS = 2
+MINI_BATCH_STEP_MARGIN = 1.0
 
 
 def nesterov_inertia(iteration: int) -> float:
@@ -219,6 +226,7 @@ class SolveResult:
     """The outcome of :meth:`TIAMSolver.solve`."""
 
     state: SolverState
+    n_samples_seen: int
     coefs: list[Array]
     intercepts: list[Array]
     n_iter: int
@@ -257,6 +265,7 @@ class TIAMSolver:
         self.xp = xp
         self.config = config
         self._inertia = config.inertia_at(0)
+        self._monotone = config.monotone
         self._reports: list = []
 
     # -- state -----------------------------------------------------------------
@@ -311,7 +320,10 @@ class TIAMSolver:
         layer_input = batch.inputs
         last = len(state.coefs) - 1
         for layer, (w, b) in enumerate(zip(state.coefs, state.intercepts, strict=True)):
-            z = layer_input @ w + b
+            product = layer_input @ w
+            if layer == 0:
+                batch.input_product = (w, product)
+            z = product + b
             batch.preactivations.append(z)
             if layer < last:
                 layer_input = activation(self.xp, z)
@@ -320,7 +332,6 @@ class TIAMSolver:
         batch.previous_activations = list(batch.activations)
         batch.coupling = [0.0] * len(state.coefs)
         batch.relaxation_terms = [0.0] * last
-        batch.input_product = None
 
     def restart(self, state: SolverState, batch: Batch) -> SolverState:
         """Start a new cycle from the current weights.
@@ -359,7 +370,7 @@ class TIAMSolver:
             previous[index],
             self._inertia,
             step_size,
-            self.config.monotone,
+            self._monotone,
         )
         previous[index] = current[index]
         current[index] = new
@@ -395,19 +406,15 @@ class TIAMSolver:
         return block
 
     def update_bias(
-        self, state: SolverState, batch: Batch, layer: int, product: Array
+        self, state: SolverState, batch: Batch, layer: int, mean_product: Array
     ) -> None:
         """Take the triple-inertial step on ``b_l`` with ``tau = rho``.
 
-        ``product`` is ``A_{l-1} W_l`` at the new ``W_l``.
+        ``mean_product`` is ``sum_i s_i (A_{l-1} W_l)_i`` at the new ``W_l``.
         """
-        block = BiasBlock(
-            self.xp,
-            product,
-            batch.preactivations[layer],
-            batch.samples,
-            state.relaxation.rho,
-        )
+        offset = batch.samples.column_means(batch.preactivations[layer])
+        offset -= mean_product
+        block = BiasBlock(self.xp, offset, state.relaxation.rho)
         self.step(
             block,
             state.intercepts,
@@ -474,11 +481,18 @@ class TIAMSolver:
         batch.coupling[layer] = 0.5 * rho * batch.samples.squared_norm(new - centre)
         batch.newton_iterations = block.newton_iterations
 
-    def update_activation(self, state: SolverState, batch: Batch, layer: int) -> None:
-        """Take the triple-inertial step on ``A_l``, with backtracking.
+    def update_activation(
+        self,
+        state: SolverState,
+        batch: Batch,
+        layer: int,
+        forward: Array | None = None,
+    ) -> None:
+        """Take the triple-inertial step on ``A_l``.
 
-        The relaxation's own term of F, which depends on ``A_l``, is recorded
-        after the step.
+        ``forward``, if given, is ``A_l W_{l+1} + b_{l+1}`` at the current
+        ``A_l``, computed elsewhere. The relaxation's own term of F, which
+        depends on ``A_l``, is recorded after the step.
         """
         lower, upper, anchor, gamma = state.relaxation.activation_terms(
             self.xp, self.config.activation, batch.preactivations[layer]
@@ -495,6 +509,8 @@ class TIAMSolver:
             anchor=anchor,
             gamma=gamma,
         )
+        if forward is not None:
+            block.remember(batch.activations[layer], forward)
         new = self.step(
             block,
             batch.activations,
@@ -516,13 +532,69 @@ class TIAMSolver:
                 # X is fixed: the next sweep's first W step and the forward
                 # pass reuse this product instead of computing it again.
                 batch.input_product = (state.coefs[0], product)
-            self.update_bias(state, batch, layer, product)
+            self.update_bias(state, batch, layer, batch.samples.column_means(product))
             centre = product + state.intercepts[layer]
             if layer == last:
                 self.update_output(state, batch, centre)
             else:
                 self.update_preactivation(state, batch, layer, centre)
                 self.update_activation(state, batch, layer)
+
+    def lifted_sweep(self, state: SolverState, batch: Batch) -> float:
+        """Update the weights from one batch; return its loss before the update.
+
+        The mini-batch iteration of docs/algorithm.md:
+
+        1. lift ``Z_l`` and ``A_l`` of the batch by a forward pass of the
+           current weights;
+        2. update the auxiliaries, from the output down: the output prox on
+           ``Z_L``, then ``A_l`` and ``Z_l`` for ``l = L-1..1``. They start
+           from the lifted values, so they take no inertia; each step sees
+           the ones above it at their new values;
+        3. take the triple-inertial step on ``W_l`` and ``b_l`` for
+           ``l = 1..L``, on this batch's objective, with ``u^{k-1}`` the value
+           before the previous batch's step.
+
+        After a lift every coupling residual is zero, so a weight step taken
+        first would see no data; hence the order. The lift's products serve
+        twice: ``A_l W_{l+1} + b_{l+1}`` at the lifted ``A_l`` is the lifted
+        ``Z_{l+1}``, and ``X W_1`` is reused when the ``W_1`` step's gradient
+        point is ``W_1``. The bias steps need only column means. Returns the
+        forward network's loss on the batch before the update, with the L2
+        term: what MLPClassifier averages into its epoch loss.
+        """
+        config, xp = self.config, self.xp
+        self.lift(state, batch)
+        last = len(state.coefs) - 1
+        centres = list(batch.preactivations)
+        loss = batch.samples.mean(
+            config.loss.value(xp, centres[last], batch.targets)
+        ) + self._regularisation(state)
+        inertia, self._inertia = self._inertia, (0.0, 0.0, 0.0)
+        self.update_output(state, batch, centres[last])
+        for layer in range(last - 1, -1, -1):
+            self.update_activation(state, batch, layer, forward=centres[layer + 1])
+            self.update_preactivation(state, batch, layer, centres[layer])
+        self._inertia = inertia
+        for layer in range(last + 1):
+            self.update_weights(state, batch, layer)
+            means = batch.samples.input_means(batch.layer_input(layer))
+            self.update_bias(state, batch, layer, means @ state.coefs[layer])
+        return loss
+
+    def record_coupling(self, state: SolverState, batch: Batch) -> None:
+        """Record the coupling terms of F at the current weights and biases.
+
+        The full-batch sweep records each one at its ``Z_l`` step, after which
+        nothing it depends on moves. In a lifted sweep the weights move last,
+        so the terms are computed again here, when they are wanted.
+        """
+        rho = state.relaxation.rho
+        for layer, (w, b) in enumerate(zip(state.coefs, state.intercepts, strict=True)):
+            residual = batch.layer_input(layer) @ w
+            residual += b
+            residual -= batch.preactivations[layer]
+            batch.coupling[layer] = 0.5 * rho * batch.samples.squared_norm(residual)
 
     def objective(self, state: SolverState, batch: Batch) -> float:
         """Return F at the current iterate, from the terms the sweep recorded."""
@@ -613,17 +685,29 @@ class TIAMSolver:
         validation_score: Callable[[list[Array], list[Array]], float] | None = None,
         verbose: bool = False,
         progress: Callable[[int, float, dict], None] | None = None,
+        batch_size: int | None = None,
+        shuffle: bool = False,
+        random_state: Any = None,
+        incremental: bool = False,
     ) -> SolveResult:
-        """Iterate on ``(inputs, targets)`` until the stopping rule or ``max_iter``.
+        """Train on ``(inputs, targets)`` until the stopping rule or ``max_iter``.
+
+        ``batch_size=None`` runs full-batch TIAM: an iteration is one
+        :meth:`sweep` over all rows, whose auxiliary variables persist from
+        one iteration to the next. An integer runs mini-batch TIAM: an
+        iteration is an epoch, one :meth:`lifted_sweep` per batch of
+        ``gen_batches(n, batch_size)``, over rows shuffled by
+        ``random_state`` (a NumPy ``RandomState``) when ``shuffle`` is True.
 
         The stopping rule is MLPClassifier's: training stops when the
         training loss (or, with ``validation_score``, the validation score)
         has not improved by ``tol`` for ``n_iter_no_change`` consecutive
         iterations. With a validation score, the parameters of the best
-        validation score are returned. ``verbose`` prints a line per
-        iteration; ``progress``, if given, is called after each iteration
-        with the iteration count, the training loss and the schedule's
-        values.
+        validation score are returned. ``incremental=True`` runs
+        ``max_iter`` iterations with no stopping rule and no warning, as
+        ``partial_fit`` does. ``verbose`` prints a line per iteration;
+        ``progress``, if given, is called after each iteration with the
+        iteration count, the training loss and the schedule's values.
 
         Nothing is lost when training goes wrong. A non-finite iterate stops
         training, and a ``KeyboardInterrupt`` does too; the parameters of the
@@ -631,17 +715,28 @@ class TIAMSolver:
         returned, and a :class:`~sklearn.exceptions.ConvergenceWarning` says
         what happened.
         """
-        batch = self.bind(inputs, targets, sample_weight)
-        self.lift(state, batch)
+        if batch_size is None:
+            driver: _FullBatch | _MiniBatches = _FullBatch(
+                self, inputs, targets, sample_weight
+            )
+        else:
+            driver = _MiniBatches(
+                self,
+                inputs,
+                targets,
+                sample_weight,
+                batch_size,
+                random_state if shuffle else None,
+            )
+        driver.start(state)
         self._start(state, validation_score is not None)
         try:
             for iteration in range(max_iter):
                 state = self._advance(
                     state,
-                    batch,
+                    driver,
                     iteration,
-                    tol,
-                    n_iter_no_change,
+                    None if incremental else (tol, n_iter_no_change),
                     validation_score,
                     verbose,
                     progress,
@@ -649,12 +744,13 @@ class TIAMSolver:
                 if self._stopped:
                     break
             else:
-                warnings.warn(
-                    f"TIAM: Maximum iterations ({max_iter}) reached and the "
-                    "optimization hasn't converged yet.",
-                    ConvergenceWarning,
-                    stacklevel=2,
-                )
+                if not incremental:
+                    warnings.warn(
+                        f"TIAM: Maximum iterations ({max_iter}) reached and the "
+                        "optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=2,
+                    )
         except KeyboardInterrupt:
             # The interrupted sweep updated some blocks and not others: go
             # back to the parameters of the last completed iteration.
@@ -668,7 +764,7 @@ class TIAMSolver:
                 stacklevel=2,
             )
         self._warn_unconverged()
-        return self._result(state)
+        return self._result(state, driver.n_samples)
 
     def _start(self, state: SolverState, validating: bool) -> None:
         """Reset the records of a solve."""
@@ -688,31 +784,28 @@ class TIAMSolver:
     def _advance(
         self,
         state: SolverState,
-        batch: Batch,
+        driver: "_FullBatch | _MiniBatches",
         iteration: int,
-        tol: float,
-        n_iter_no_change: int,
+        stopping: tuple[float, int] | None,
         validation_score: Callable[[list[Array], list[Array]], float] | None,
         verbose: bool,
         progress: Callable[[int, float, dict], None] | None,
     ) -> SolverState:
         """Run iteration ``iteration`` (from 0) of this solve and record it.
 
-        Returns the state to continue from: a new one after a cycle restart.
-        Sets ``self._stopped`` when training must stop.
+        ``stopping`` is ``(tol, n_iter_no_change)``, or None for no stopping
+        rule. Returns the state to continue from: a new one after a cycle
+        restart. Sets ``self._stopped`` when training must stop.
         """
         relaxation = state.relaxation
         if relaxation.restarts_at(iteration):
-            state = self.restart(state, batch)
+            state = driver.restart(state)
         elif iteration > 0:
             relaxation.advance()
         self._inertia = self.config.inertia_at(state.iteration)
         self._reports = []
-        batch.prox_iterations = 0
         try:
-            self.sweep(state, batch)
-            loss = self.forward_loss(state, batch)
-            objective = self.objective(state, batch)
+            loss, objective, batch = driver.epoch(state)
             finite = (
                 math.isfinite(loss)
                 and math.isfinite(objective)
@@ -750,12 +843,14 @@ class TIAMSolver:
             self._print(state, loss, objective, record, score)
         if progress is not None:
             progress(self._n_iter, loss, relaxation.diagnostics())
-        if self.check_convergence(state, loss, score, tol, n_iter_no_change):
+        if stopping is not None and self.check_convergence(
+            state, loss, score, *stopping
+        ):
             if verbose:
                 what = "Validation score" if score is not None else "Training loss"
                 print(
-                    f"{what} did not improve more than tol={tol} for "
-                    f"{n_iter_no_change} consecutive iterations. Stopping."
+                    f"{what} did not improve more than tol={stopping[0]} for "
+                    f"{stopping[1]} consecutive iterations. Stopping."
                 )
             self._stopped = True
         return state
@@ -809,11 +904,12 @@ class TIAMSolver:
                     stacklevel=3,
                 )
 
-    def _result(self, state: SolverState) -> SolveResult:
+    def _result(self, state: SolverState, n_samples: int) -> SolveResult:
         validating = self._scores is not None
         coefs, intercepts = self._best if validating and self._scores else self._good
         return SolveResult(
             state=state,
+            n_samples_seen=n_samples * self._n_iter,
             coefs=_copies(self.xp, coefs),
             intercepts=_copies(self.xp, intercepts),
             n_iter=self._n_iter,
@@ -855,6 +951,132 @@ class TIAMSolver:
             self._no_improvement += 1
         self._reference = min(self._reference, value)
         return self._no_improvement > n_iter_no_change
+
+
+class _FullBatch:
+    """The full-batch driver: an iteration is one sweep over all rows.
+
+    The auxiliary variables of every row persist from one iteration to the
+    next, as in the paper.
+    """
+
+    def __init__(
+        self, solver: TIAMSolver, inputs: Array, targets: Array, sample_weight: Array
+    ) -> None:
+        self.solver = solver
+        self.batch = solver.bind(inputs, targets, sample_weight)
+        self.n_samples = int(inputs.shape[0])
+
+    def start(self, state: SolverState) -> None:
+        """Lift the auxiliaries; the blocks backtrack, under the safeguard."""
+        self.solver.lift(state, self.batch)
+        self.solver._monotone = self.solver.config.monotone
+        for step in state.weight_steps + state.activation_steps:
+            step.estimate = False
+            step.power_iterations = 3
+
+    def restart(self, state: SolverState) -> SolverState:
+        return self.solver.restart(state, self.batch)
+
+    def epoch(self, state: SolverState) -> tuple[float, float, Batch]:
+        """Sweep once; return the forward loss, F and the batch."""
+        solver, batch = self.solver, self.batch
+        batch.prox_iterations = 0
+        solver.sweep(state, batch)
+        return solver.forward_loss(state, batch), solver.objective(state, batch), batch
+
+
+class _MiniBatches:
+    """The mini-batch driver: an iteration is an epoch of lifted sweeps.
+
+    The rows are visited in batches of ``gen_batches(n, batch_size)``, in a
+    new random order each epoch when ``random_state`` is given. The order is
+    drawn on the host, where the random state lives, and moved to the
+    device once per epoch; the batches are then sliced where the data are.
+    """
+
+    def __init__(
+        self,
+        solver: TIAMSolver,
+        inputs: Array,
+        targets: Array,
+        sample_weight: Array,
+        batch_size: int,
+        random_state: Any,
+    ) -> None:
+        self.solver = solver
+        self.inputs, self.targets, self.sample_weight = inputs, targets, sample_weight
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.n_samples = int(inputs.shape[0])
+
+    def start(self, state: SolverState) -> None:
+        """Check the relaxation: each batch is lifted when it is visited.
+
+        A lifted batch satisfies the box exactly, and at its width the hidden
+        ``Z_l`` step keeps the lifted values: the box relaxation sends no
+        signal down through batches. Only the penalty relaxation does.
+        """
+        if state.relaxation.name != "penalty":
+            raise ValueError(
+                "Mini-batch TIAM needs relaxation='penalty'; the box relaxation "
+                "trains full-batch only (batch_size=None)."
+            )
+        self.solver._monotone = False
+        for step in state.weight_steps + state.activation_steps:
+            step.estimate = True
+            step.power_iterations = MINI_BATCH_POWER_ITERATIONS
+            step.margin = MINI_BATCH_STEP_MARGIN
+
+    def epoch(self, state: SolverState) -> tuple[float, float, Batch]:
+        """Visit every batch once; return the mean loss, the last batch's F, the last.
+
+        The mean weighs each batch by its total sample weight, so that the
+        epoch's loss is the weighted mean of the forward losses over the rows,
+        each taken at the weights its batch saw (MLPClassifier's epoch loss).
+        F is that of the last batch after its update: there are no auxiliary
+        variables that outlive a batch.
+        """
+        solver, xp = self.solver, self.solver.xp
+        order = None
+        if self.random_state is not None:
+            order = xp.asarray(
+                self.random_state.permutation(self.n_samples),
+                device=device_of(self.targets),
+            )
+        loss = total = 0.0
+        batch = None
+        newton = prox = 0
+        for rows in gen_batches(self.n_samples, self.batch_size):
+            # Let the last batch's arrays go before the next one is sliced.
+            batch = None
+            if order is not None:
+                rows = order[rows]
+            weights = _take(xp, self.sample_weight, rows)
+            batch = solver.bind(
+                _take(xp, self.inputs, rows), _take(xp, self.targets, rows), weights
+            )
+            weight = float(xp.sum(weights))
+            loss += weight * solver.lifted_sweep(state, batch)
+            total += weight
+            newton = max(newton, batch.newton_iterations)
+            prox = max(prox, batch.prox_iterations)
+        # F and the diagnostics describe the last batch after its update,
+        # with the epoch's largest inner iteration counts.
+        batch.newton_iterations, batch.prox_iterations = newton, prox
+        solver.record_coupling(state, batch)
+        return loss / total, solver.objective(state, batch), batch
+
+
+def _take(xp: Any, array: Array, rows: Any) -> Array:
+    """Return the rows ``rows`` (a slice or an index array) of ``array``.
+
+    Slices are views; index arrays gather, in the array's own namespace and
+    on its device. SciPy and CuPy sparse matrices index their rows directly.
+    """
+    if isinstance(rows, slice) or hasattr(array, "tocsr"):
+        return array[rows]
+    return xp.take(array, rows, axis=0)
 
 
 def _copies(xp: Any, arrays: list[Array]) -> list[Array]:

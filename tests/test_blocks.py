@@ -212,16 +212,42 @@ def test_hidden_z_step_is_the_exact_constrained_minimiser(inertia):
         assert np.all(np.abs(activation(np, new) - a) <= 0.2 + 1e-9)
 
 
+def _bias_block(rng, product, target, weights):
+    """The bias block of ``(rho/2) sum_i s_i ||Z_i - P_i - b||^2``, rho = 0.8."""
+    offset = weights.column_means(target) - weights.column_means(product)
+    return BiasBlock(np, offset, 0.8)
+
+
 def test_bias_step_with_equal_first_and_second_inertia_is_the_exact_minimiser():
     rng = np.random.RandomState(7)
     product, target, weights = rng.randn(N, D_OUT), rng.randn(N, D_OUT), _weights(rng)
-    block = BiasBlock(np, product, target, weights, 0.8)
+    block = _bias_block(rng, product, target, weights)
     current, previous = rng.randn(D_OUT), rng.randn(D_OUT)
     new, _ = inertial_step(
         block, current, previous, (0.4, 0.4, 0.0), StepSize(0.8, adaptive=False), False
     )
     np.testing.assert_allclose(
         new, np.sum(weights.weights * (target - product), axis=0)
+    )
+
+
+def test_bias_block_value_differs_from_the_full_sum_by_a_constant():
+    """The block leaves out the part of f that does not depend on b: the
+    difference of its values at two points is that of the full weighted sum."""
+    rng = np.random.RandomState(17)
+    product, target, weights = rng.randn(N, D_OUT), rng.randn(N, D_OUT), _weights(rng)
+    block = _bias_block(rng, product, target, weights)
+
+    def full(b):
+        return 0.5 * 0.8 * np.sum(weights.weights * (target - product - b) ** 2)
+
+    first, second = rng.randn(D_OUT), rng.randn(D_OUT)
+    assert block.value(first) - block.value(second) == pytest.approx(
+        full(first) - full(second), rel=1e-12
+    )
+    value, gradient = block.value_and_gradient(first)
+    np.testing.assert_allclose(
+        gradient, _finite_difference_gradient(full, first), rtol=1e-6, atol=1e-9
     )
 
 
@@ -316,7 +342,7 @@ def _step_blocks(rng):
         (_activation_block(rng), (N, D_IN), StepSize(1.0)),
         (hidden, (N, D_OUT), StepSize(0.9, adaptive=False)),
         (
-            BiasBlock(np, product, target, _weights(rng), 0.8),
+            _bias_block(rng, product, target, _weights(rng)),
             (D_OUT,),
             StepSize(0.8, adaptive=False),
         ),
@@ -387,9 +413,8 @@ def test_no_step_overwrites_an_array_it_did_not_create(monotone):
             block.remember(current, block.inputs @ current)
         arrays = [current, previous]
         arrays += [v for v in vars(block).values() if isinstance(v, np.ndarray)]
-        arrays += [
-            block.samples.weights if block.metric is None else block.metric.weights
-        ]
+        metric = block.metric or getattr(block, "samples", None)
+        arrays += [] if metric is None else [metric.weights]
         arrays += [p for pair in getattr(block, "_products", []) for p in pair]
         saved = [a.copy() for a in arrays]
         for _ in range(3):

@@ -172,7 +172,8 @@ def test_model_holds_no_per_sample_state_and_pickles_small():
             for v in vars(model).values()
         )
         sizes.append(len(pickle.dumps(model)))
-    assert sizes[0] == sizes[1]
+    # Equal up to the few bytes that t_, the count of samples seen, takes.
+    assert abs(sizes[0] - sizes[1]) <= 8
 
 
 def test_clone_of_fitted_model_is_unfitted_with_equal_params():

@@ -5,10 +5,9 @@ equal those of an independent, shorter fit that saw no fault, and say what
 happened with a warning.
 """
 
-import warnings
-
 import numpy as np
 import pytest
+from helpers import assert_same_parameters, fit_quietly
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
@@ -20,21 +19,6 @@ X = RNG.randn(80, 4)
 Y_REAL = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.1 * RNG.randn(80)
 Y_CLASS = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
 SMALL = dict(hidden_layer_sizes=(6, 5), random_state=0)
-
-
-def _fit_quietly(model, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
-
-
-def _assert_same_parameters(model, reference):
-    for got, expected in zip(
-        model.coefs_ + model.intercepts_,
-        reference.coefs_ + reference.intercepts_,
-        strict=True,
-    ):
-        np.testing.assert_array_equal(got, expected)
 
 
 def _assert_finite_and_usable(model, X):
@@ -50,14 +34,18 @@ def _assert_finite_and_usable(model, X):
     [
         (TIAMRegressor, {"rho": 1e308}, 1.0, Y_REAL),
         (TIAMClassifier, {"rho": 1e308}, 1.0, Y_CLASS),
-        (TIAMRegressor, {}, 1e150, Y_REAL),
-        (TIAMRegressor, {}, 1.0, 1e150 * Y_REAL),
+        (TIAMRegressor, {"rho": 1e308, "batch_size": None}, 1.0, Y_REAL),
+        (TIAMClassifier, {"rho": 1e308, "batch_size": None}, 1.0, Y_CLASS),
+        (TIAMRegressor, {"batch_size": None}, 1e150, Y_REAL),
+        (TIAMRegressor, {"batch_size": None}, 1.0, 1e150 * Y_REAL),
     ],
     ids=[
         "huge rho, regression",
         "huge rho, classification",
-        "X times 1e150",
-        "y times 1e150",
+        "huge rho, regression, full batch",
+        "huge rho, classification, full batch",
+        "X times 1e150, full batch",
+        "y times 1e150, full batch",
     ],
 )
 def test_divergence_is_detected_and_the_last_finite_parameters_kept(
@@ -74,36 +62,40 @@ def test_divergence_is_detected_and_the_last_finite_parameters_kept(
     if stopped > 0:
         # The parameters are those of the last finite iteration: a fit that
         # stops there by max_iter gives the same ones.
-        reference = _fit_quietly(
+        reference = fit_quietly(
             Estimator(max_iter=stopped, **SMALL, **params), scale * X, y
         )
-        _assert_same_parameters(model, reference)
+        assert_same_parameters(model, reference)
         assert model.loss_curve_ == reference.loss_curve_
 
 
+@pytest.mark.parametrize("batch_size", ["auto", None])
 @pytest.mark.parametrize(
     "Estimator, y", [(TIAMClassifier, Y_CLASS), (TIAMRegressor, Y_REAL)]
 )
 def test_an_injected_infinity_stops_the_fit_at_the_last_finite_iteration(
-    monkeypatch, Estimator, y
+    monkeypatch, Estimator, y, batch_size
 ):
+    """The 80 rows form one batch: both drivers step each A block once an
+    iteration, and the infinity arrives in iteration 4."""
     original = TIAMSolver.update_activation
     calls = {"n": 0}
 
-    def poisoned(self, state, batch, layer):
-        original(self, state, batch, layer)
+    def poisoned(self, state, batch, layer, **kwargs):
+        original(self, state, batch, layer, **kwargs)
         calls["n"] += 1
         if calls["n"] == 4 * (len(state.coefs) - 1):  # during iteration 4
             batch.activations[layer][0, 0] = np.inf
 
     monkeypatch.setattr(TIAMSolver, "update_activation", poisoned)
-    model = Estimator(max_iter=10, **SMALL)
+    model = Estimator(max_iter=10, batch_size=batch_size, **SMALL)
     with pytest.warns(ConvergenceWarning, match="at iteration 4 and stopped"):
         model.fit(X, y)
     monkeypatch.setattr(TIAMSolver, "update_activation", original)
     assert model.n_iter_ == 3
     _assert_finite_and_usable(model, X)
-    _assert_same_parameters(model, _fit_quietly(Estimator(max_iter=3, **SMALL), X, y))
+    reference = Estimator(max_iter=3, batch_size=batch_size, **SMALL)
+    assert_same_parameters(model, fit_quietly(reference, X, y))
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
@@ -126,16 +118,17 @@ def test_keyboard_interrupt_keeps_a_usable_model(monkeypatch, early_stopping):
     monkeypatch.setattr(TIAMSolver, "update_bias", original)
     assert model.n_iter_ == 5
     _assert_finite_and_usable(model, X)
-    reference = _fit_quietly(TIAMClassifier(**{**params, "max_iter": 5}), X, Y_CLASS)
-    _assert_same_parameters(model, reference)
+    reference = fit_quietly(TIAMClassifier(**{**params, "max_iter": 5}), X, Y_CLASS)
+    assert_same_parameters(model, reference)
 
 
 def test_early_stopping_restores_the_best_validation_parameters_not_the_last():
     X_many = np.random.RandomState(1).randn(400, 4)
     y_many = (X_many[:, 0] * X_many[:, 1] > 0).astype(int)
-    model = _fit_quietly(
+    model = fit_quietly(
         TIAMClassifier(
             hidden_layer_sizes=(8,),
+            batch_size=None,
             early_stopping=True,
             validation_fraction=0.25,
             n_iter_no_change=5,

@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers import fit_quietly
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 
@@ -23,10 +24,24 @@ SHAPES = [
 ]
 
 
+def _traced_peak(model, X, y):
+    """Return the peak that tracemalloc sees during ``model.fit(X, y)``."""
+    tracemalloc.start()
+    try:
+        start = tracemalloc.get_traced_memory()[0]
+        fit_quietly(model, X, y)
+        return tracemalloc.get_traced_memory()[1] - start
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("batch_size", [None, 64, 256])
 @pytest.mark.parametrize("Estimator, n, d, hidden, k, dtype", SHAPES)
-def test_estimate_bounds_the_measured_peak(Estimator, n, d, hidden, k, dtype):
+def test_estimate_bounds_the_measured_peak(
+    Estimator, n, d, hidden, k, dtype, batch_size
+):
     """tracemalloc sees every NumPy allocation: the estimate must lie above the
-    peak of a fit, and not far above it."""
+    peak of a fit, full-batch or mini-batch, and not far above it."""
     if Estimator is TIAMClassifier:
         X, y = make_classification(
             n_samples=n, n_features=d, n_informative=6, n_classes=k, random_state=0
@@ -34,19 +49,36 @@ def test_estimate_bounds_the_measured_peak(Estimator, n, d, hidden, k, dtype):
     else:
         X, y = make_regression(n_samples=n, n_features=d, random_state=0)
     X = X.astype(dtype)
-    model = Estimator(hidden_layer_sizes=hidden, max_iter=3, random_state=0)
-    tracemalloc.start()
-    try:
-        start = tracemalloc.get_traced_memory()[0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X, y)
-        peak = tracemalloc.get_traced_memory()[1] - start
-    finally:
-        tracemalloc.stop()
+    model = Estimator(
+        hidden_layer_sizes=hidden, max_iter=3, batch_size=batch_size, random_state=0
+    )
+    peak = _traced_peak(model, X, y)
     units = [d, *hidden, model.n_outputs_]
-    estimate = training_state_bytes(n, units, np.dtype(dtype).itemsize, False)
+    itemsize = np.dtype(dtype).itemsize
+    estimate = training_state_bytes(n, units, itemsize, False, batch_size)
     assert peak <= estimate <= 1.6 * peak
+
+
+@pytest.mark.parametrize("Estimator", [TIAMClassifier, TIAMRegressor])
+def test_mini_batch_state_does_not_grow_with_the_data(Estimator):
+    """Batches of 256 at n = 20,000 and n = 200,000: the peak above the input
+    arrays grows by at most 64 bytes per extra row. A few numbers per row (the
+    encoded targets, the weights, the shuffle order) fit in that; the state of
+    the layers, sum(d_l) = 65 numbers per row here, would not."""
+    rng = np.random.RandomState(0)
+    peaks = []
+    for n in (20_000, 200_000):
+        X = rng.randn(n, 5)
+        y = X[:, 0] + 0.1 * rng.randn(n)
+        if Estimator is TIAMClassifier:
+            y = (y > 0).astype(int)
+        model = Estimator(
+            hidden_layer_sizes=(32, 32), batch_size=256, max_iter=1, random_state=0
+        )
+        peaks.append(_traced_peak(model, X, y))
+        estimate = training_state_bytes(n, [5, 32, 32, 1], 8, False, 256)
+        assert peaks[-1] <= estimate
+    assert (peaks[1] - peaks[0]) / 180_000 <= 64
 
 
 def test_estimate_counts_the_state_of_the_paper():
@@ -69,7 +101,7 @@ def test_fit_refuses_before_allocating_when_memory_is_short(monkeypatch, dtype, 
     monkeypatch.setattr(sktiam._estimators, "TIAMSolver", no_solver)
     X, y = make_classification(n_samples=500, random_state=0)
     with pytest.raises(InsufficientMemoryError, match="fewer samples") as error:
-        TIAMClassifier(random_state=0).fit(X.astype(dtype), y)
+        TIAMClassifier(random_state=0, batch_size=None).fit(X.astype(dtype), y)
     assert isinstance(error.value, MemoryError)
     assert isinstance(error.value, ValueError)
     assert ("float32" in str(error.value)) == bool(advice)

@@ -1,0 +1,299 @@
+"""Tests of mini-batch TIAM: the lifted sweep, epochs, partial_fit and its errors."""
+
+import pickle
+
+import numpy as np
+import pytest
+from helpers import assert_same_parameters, fit_quietly
+from sklearn.datasets import make_blobs
+from sklearn.metrics import log_loss
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
+
+from sktiam import TIAMClassifier, TIAMRegressor
+from sktiam._solver import MINI_BATCH_POWER_ITERATIONS, MINI_BATCH_STEP_MARGIN
+
+
+def _blobs(n=200, seed=0):
+    X, y = make_blobs(
+        n_samples=n, centers=3, n_features=4, cluster_std=2.5, random_state=seed
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+def _rayleigh(matrix, iterations):
+    """The estimate of the largest eigenvalue the mini-batch steps take:
+    power iteration from the vector of ones, Rayleigh quotient of the last."""
+    vector = np.ones(matrix.shape[0])
+    estimate = 0.0
+    for _ in range(iterations):
+        image = matrix @ vector
+        estimate = vector @ image / (vector @ vector)
+        vector = image / np.linalg.norm(image)
+    return estimate
+
+
+def _relu_penalty_prox(w, a, rho, gamma):
+    """argmin (rho/2)(z - w)^2 + (gamma/2)(a - relu(z))^2, branch by branch."""
+    positive = np.maximum((rho * w + gamma * a) / (rho + gamma), 0.0)
+    negative = np.minimum(w, 0.0)
+
+    def phi(z):
+        return 0.5 * rho * (z - w) ** 2 + 0.5 * gamma * (a - np.maximum(z, 0.0)) ** 2
+
+    return np.where(phi(positive) <= phi(negative), positive, negative)
+
+
+def test_one_epoch_of_one_batch_is_the_lifted_sweep_written_out():
+    """One epoch with batch_size = n is one lifted sweep, written out here in
+    NumPy: forward pass, the squared error's prox, the A and Z steps from the
+    top down, then the W and b steps.
+
+    It is not the full-batch iteration (batch_size=None): that one keeps the
+    auxiliary variables from iteration to iteration and sweeps W_l, b_l, Z_l,
+    A_l from the input up, whereas an epoch lifts them afresh by a forward
+    pass, after which every coupling residual is zero and a weight step taken
+    first would see no data. Hence the top-down order of the auxiliaries,
+    and the weights last.
+    """
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(60, 3), rng.randn(60)
+    params = dict(
+        hidden_layer_sizes=(5,),
+        batch_size=60,
+        shuffle=False,
+        max_iter=1,
+        rho=0.4,
+        activation_penalty=0.7,
+        alpha=0.01,
+        random_state=0,
+    )
+    model = fit_quietly(TIAMRegressor(**params), X, y)
+    rho, gamma, alpha = 0.4, 0.7, 0.01
+    coefs, intercepts = TIAMRegressor(**params)._initial_parameters(
+        [3, 5, 1], np.dtype("float64"), np.random.RandomState(0)
+    )
+    (w1, w2), (b1, b2) = coefs, intercepts
+    n = 60
+    # Lift.
+    v1 = X @ w1 + b1
+    a1 = np.maximum(v1, 0.0)
+    v2 = a1 @ w2 + b2
+    # Output prox of half the squared error: (Y + rho V) / (1 + rho).
+    z2 = (y[:, None] + rho * v2) / (1 + rho)
+    # A step from the lifted A: gradient rho (A W2 + b2 - Z2) W2^T (the
+    # gamma term vanishes there), tau from the curvature rho W2 W2^T + gamma I.
+    tau = MINI_BATCH_STEP_MARGIN * _rayleigh(
+        rho * w2 @ w2.T + gamma * np.eye(5), MINI_BATCH_POWER_ITERATIONS
+    )
+    a1_new = a1 - rho * (v2 - z2) @ w2.T / tau
+    # Z step: the relu penalty prox at the lifted V1, with the new A1.
+    z1 = _relu_penalty_prox(v1, a1_new, rho, gamma)
+    # W and b steps, first layer then second; no momentum on the first batch.
+    new = []
+    for inputs, target, w, b in ((X, z1, w1, b1), (a1_new, z2, w2, b2)):
+        curvature = rho * inputs.T @ inputs / n + alpha * np.eye(w.shape[0])
+        tau = MINI_BATCH_STEP_MARGIN * _rayleigh(curvature, MINI_BATCH_POWER_ITERATIONS)
+        gradient = rho * inputs.T @ (inputs @ w + b - target) / n + alpha * w
+        w = w - gradient / tau
+        b = np.mean(target - inputs @ w, axis=0)
+        new.append((w, b))
+    for (w, b), coef, intercept in zip(
+        new, model.coefs_, model.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(coef, w, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(intercept, b, rtol=1e-10, atol=1e-12)
+
+
+def test_partial_fit_on_two_halves_equals_one_epoch_of_fit():
+    X, y = _blobs(n=200)
+    params = dict(
+        hidden_layer_sizes=(8, 6), batch_size=50, shuffle=False, random_state=0
+    )
+    fitted = fit_quietly(TIAMClassifier(max_iter=1, **params), X, y)
+    halves = TIAMClassifier(**params)
+    halves.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
+    halves.partial_fit(X[100:], y[100:])
+    assert_same_parameters(fitted, halves)
+    # Each call is an epoch over its data; the curve has one entry per call.
+    assert halves.n_iter_ == 1 and len(halves.loss_curve_) == 2
+    assert halves.t_ == 200 and fitted.t_ == 200
+
+
+def test_partial_fit_keeps_the_inertia_between_calls():
+    """Two calls on the same rows equal two epochs of one fit, momentum and
+    all; starting the second epoch without the momentum gives other weights."""
+    X, y = _blobs()
+    params = dict(hidden_layer_sizes=(8,), batch_size=40, shuffle=False, random_state=0)
+    two_epochs = fit_quietly(TIAMClassifier(max_iter=2, **params), X, y)
+    calls = TIAMClassifier(**params)
+    calls.partial_fit(X, y, classes=[0, 1, 2])
+    calls.partial_fit(X, y)
+    assert_same_parameters(two_epochs, calls)
+    restarted = fit_quietly(TIAMClassifier(max_iter=1, **params), X, y)
+    restarted.set_params(warm_start=True)
+    fit_quietly(restarted, X, y)  # a warm start begins without momentum
+    assert not np.array_equal(restarted.coefs_[0], calls.coefs_[0])
+
+
+def test_partial_fit_after_fit_continues_training():
+    X, y = _blobs()
+    model = fit_quietly(
+        TIAMClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0), X, y
+    )
+    before = [c.copy() for c in model.coefs_]
+    loss = list(model.loss_curve_)
+    model.partial_fit(X, y)
+    assert model.loss_curve_[:5] == loss and len(model.loss_curve_) == 6
+    assert not np.array_equal(before[0], model.coefs_[0])
+    assert model.t_ == 6 * len(X)
+
+
+def test_partial_fit_needs_classes_first_and_the_same_ones_after():
+    X, y = _blobs()
+    model = TIAMClassifier(hidden_layer_sizes=(4,), random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        model.partial_fit(X, y)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="is not the same as on last call"):
+        model.partial_fit(X, y, classes=[0, 1, 2, 3])
+    with pytest.raises(ValueError, match="`y` has classes not in `self.classes_`"):
+        model.partial_fit(X, np.where(y == 2, 5, y))
+    # A batch that holds only some of the classes is fine.
+    model.partial_fit(X[y == 0], y[y == 0])
+    assert list(model.classes_) == [0, 1, 2]
+
+
+def test_partial_fit_refuses_another_network_and_early_stopping():
+    X, y = _blobs()
+    model = TIAMClassifier(hidden_layer_sizes=(4,), random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    model.set_params(hidden_layer_sizes=(5,))
+    with pytest.raises(ValueError, match="partial_fit continues the network"):
+        model.partial_fit(X, y)
+    with pytest.raises(ValueError, match="does not support early_stopping"):
+        TIAMRegressor(early_stopping=True).partial_fit(X, y.astype(float))
+
+
+def test_the_box_relaxation_trains_full_batch_only():
+    X, y = _blobs()
+    with pytest.raises(ValueError, match="needs relaxation='penalty'"):
+        TIAMClassifier(relaxation="box", batch_size=32).fit(X, y)
+    with pytest.raises(ValueError, match="needs relaxation='penalty'"):
+        TIAMClassifier(relaxation="box").partial_fit(X, y, classes=[0, 1, 2])
+    # With batch_size="auto" the box trains full-batch: iterations are sweeps.
+    model = fit_quietly(
+        TIAMClassifier(relaxation="box", hidden_layer_sizes=(4,), max_iter=3),
+        X,
+        y,
+    )
+    assert "epsilon" in model.diagnostics_
+
+
+def test_batch_size_auto_and_clipping_follow_mlp():
+    X, y = _blobs(n=150)
+    model = fit_quietly(TIAMClassifier(hidden_layer_sizes=(4,), max_iter=2), X, y)
+    # "auto" is min(200, n): one batch here, so an epoch sees all 150 rows.
+    assert model.t_ == 300
+    with pytest.warns(UserWarning, match="clipped to the number of samples"):
+        fit_quietly(
+            TIAMClassifier(hidden_layer_sizes=(4,), batch_size=500, max_iter=1),
+            X,
+            y,
+        )
+
+
+def test_loss_curve_of_one_batch_is_the_forward_loss_before_the_update():
+    """With one batch per epoch, the first entry of loss_curve_ is the log-loss
+    of the network at its initial weights, the L2 term included."""
+    X, y = _blobs(n=120)
+    params = dict(hidden_layer_sizes=(6,), batch_size=120, alpha=0.01, random_state=0)
+    model = fit_quietly(TIAMClassifier(max_iter=1, **params), X, y)
+    coefs, intercepts = model._initial_parameters(
+        [4, 6, 3], np.dtype("float64"), np.random.RandomState(0)
+    )
+    logits = np.maximum(X @ coefs[0] + intercepts[0], 0) @ coefs[1] + intercepts[1]
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    expected = log_loss(y, probabilities) + 0.5 * 0.01 * sum(
+        np.sum(w**2) for w in coefs
+    )
+    assert model.loss_curve_[0] == pytest.approx(expected, rel=1e-10)
+
+
+def test_epoch_loss_is_the_weighted_mean_of_the_batch_losses():
+    """The epoch's loss weighs each batch's loss, taken before its update, by
+    the batch's rows: here a batch of 40 rows, then one of 10."""
+    X, y = _blobs(n=50)
+    model = TIAMClassifier(
+        hidden_layer_sizes=(6,), batch_size=40, shuffle=False, random_state=0
+    )
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    # Recompute both batch losses from the weights each batch saw: the first
+    # at the initial weights, the second after one batch update, which
+    # partial_fit on the first 40 rows alone reproduces.
+    first = TIAMClassifier(
+        hidden_layer_sizes=(6,), batch_size=40, shuffle=False, random_state=0
+    )
+    first.partial_fit(X[:40], y[:40], classes=[0, 1, 2])
+    second_loss = log_loss(y[40:], first.predict_proba(X[40:]), labels=[0, 1, 2])
+    second_loss += 0.5 * first.alpha * sum(np.sum(w**2) for w in first.coefs_)
+    first_loss = first.loss_curve_[0]
+    assert model.loss_curve_[0] == pytest.approx(
+        (40 * first_loss + 10 * second_loss) / 50, rel=1e-10
+    )
+
+
+def test_shuffled_fits_are_reproducible_bitwise_and_seeds_matter():
+    X, y = _blobs()
+    params = dict(hidden_layer_sizes=(8,), batch_size=32, max_iter=4)
+    first = fit_quietly(TIAMClassifier(random_state=3, **params), X, y)
+    second = fit_quietly(TIAMClassifier(random_state=3, **params), X, y)
+    assert_same_parameters(first, second)
+    other = fit_quietly(TIAMClassifier(random_state=4, **params), X, y)
+    assert not np.array_equal(first.coefs_[0], other.coefs_[0])
+    # Without shuffling, the seed only sets the initial weights.
+    unshuffled = fit_quietly(
+        TIAMClassifier(random_state=3, shuffle=False, **params), X, y
+    )
+    assert not np.array_equal(first.coefs_[0], unshuffled.coefs_[0])
+
+
+def test_early_stopping_in_mini_batch_keeps_the_best_validation_parameters():
+    X, y = _blobs(n=400)
+    model = fit_quietly(
+        TIAMClassifier(
+            hidden_layer_sizes=(8,),
+            batch_size=64,
+            early_stopping=True,
+            n_iter_no_change=3,
+            max_iter=100,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    scores = model.validation_scores_
+    assert len(scores) == model.n_iter_ < 100
+    assert model.best_validation_score_ == max(scores)
+    # The kept model scores the best epoch's score on the held-out rows, which
+    # the same stream of random numbers splits off first.
+    _, X_val, _, y_val = train_test_split(
+        X, y, test_size=0.1, stratify=y, random_state=np.random.RandomState(0)
+    )
+    assert model.score(X_val, y_val) == pytest.approx(max(scores))
+
+
+def test_fitted_model_pickles_without_per_sample_state():
+    sizes = []
+    for n in (300, 3000):
+        X, y = _blobs(n=n)
+        model = fit_quietly(
+            TIAMClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0),
+            X,
+            y,
+        )
+        sizes.append(len(pickle.dumps(model)))
+        again = pickle.loads(pickle.dumps(model))
+        again.partial_fit(X, y)  # the state travels with the model
+    assert sizes[0] == sizes[1]
