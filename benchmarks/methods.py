@@ -1,14 +1,18 @@
-"""The six methods of the benchmark, all with hidden layers (100, 100) and relu.
+"""The methods of the benchmark, all with hidden layers (100, 100) and relu.
 
 - ``mlp-adam``, ``mlp-lbfgs``, ``mlp-sgd``: scikit-learn's MLPClassifier /
   MLPRegressor with that solver and every other parameter at its default.
-- ``tiam``: TIAMClassifier / TIAMRegressor with the defaults (constant
-  inertia p1 = p2 = 0.8, p3 = 0).
-- ``tiam-no-inertia``: all three inertias 0, plain proximal alternating
-  minimisation (DLAM-like).
-- ``tiam-nesterov``: a single Nesterov-type inertia with restart (mDLAM-like):
+- ``tiam-minibatch``: TIAMClassifier / TIAMRegressor with the defaults:
+  mini-batch TIAM (``batch_size="auto"``), penalty relaxation.
+- ``tiam-full-batch``: the defaults with ``batch_size=None``: full-batch
+  TIAM, the paper's iteration, with the penalty relaxation.
+- ``tiam-box``: the paper's relaxation, ``relaxation="box"`` (full batch),
+  at the settings the first release's sweep found best for it.
+- ``tiam-no-inertia``: full-batch TIAM with all three inertias 0, plain
+  proximal alternating minimisation (DLAM-like).
+- ``tiam-nesterov``: full-batch TIAM with ``inertia_schedule="nesterov"``:
   p1 = p2 = (t_k - 1) / t_{k+1} with the FISTA sequence, p3 = 0, and the
-  monotone safeguard (``monotone=True``, the default) as the restart.
+  monotone safeguard as the restart (mDLAM-like).
 """
 
 from dataclasses import dataclass
@@ -50,6 +54,13 @@ class Method:
         """Whether the method is one of the TIAM variants."""
         return issubclass(self.classifier, TIAMClassifier)
 
+    @property
+    def mini_batch(self) -> bool:
+        """Whether the method trains in batches (an iteration is an epoch)."""
+        if self.is_tiam:
+            return self.params.get("batch_size", "auto") is not None
+        return self.params.get("solver") in ("adam", "sgd")
+
     def make(self, task: str, seed: int, max_iter: int | None = None) -> Any:
         """Return an unfitted estimator for ``task``.
 
@@ -85,6 +96,15 @@ NO_INERTIA = {
     "gradient_inertia": 0.0,
     "extrapolation_inertia": 0.0,
 }
+FULL_BATCH = {"batch_size": None}
+#: The box relaxation's best settings in the first release's sweep.
+BOX = {
+    "relaxation": "box",
+    "batch_size": None,
+    "alpha": 1e-3,
+    "center_inertia": 0.8,
+    "gradient_inertia": 0.8,
+}
 
 METHODS: dict[str, Method] = {
     method.name: method
@@ -96,24 +116,49 @@ METHODS: dict[str, Method] = {
             "mlp-lbfgs", "MLP, lbfgs", MLPClassifier, MLPRegressor, {"solver": "lbfgs"}
         ),
         Method("mlp-sgd", "MLP, sgd", MLPClassifier, MLPRegressor, {"solver": "sgd"}),
-        Method("tiam", "TIAM, defaults", TIAMClassifier, TIAMRegressor, {}),
         Method(
-            "tiam-no-inertia",
-            "TIAM, no inertia (DLAM-like)",
+            "tiam-minibatch",
+            "TIAM, defaults (mini-batch)",
             TIAMClassifier,
             TIAMRegressor,
-            NO_INERTIA,
+            {},
+        ),
+        Method(
+            "tiam-full-batch",
+            "TIAM, full batch",
+            TIAMClassifier,
+            TIAMRegressor,
+            FULL_BATCH,
+        ),
+        Method(
+            "tiam-box",
+            "TIAM, box relaxation (paper)",
+            TIAMClassifier,
+            TIAMRegressor,
+            BOX,
+        ),
+        Method(
+            "tiam-no-inertia",
+            "TIAM, full batch, no inertia (DLAM-like)",
+            TIAMClassifier,
+            TIAMRegressor,
+            {**FULL_BATCH, **NO_INERTIA},
         ),
         Method(
             "tiam-nesterov",
-            "TIAM, Nesterov inertia + restart (mDLAM-like)",
+            "TIAM, full batch, Nesterov inertia + restart (mDLAM-like)",
             TIAMClassifier,
             TIAMRegressor,
-            {"inertia_schedule": "nesterov"},
+            {**FULL_BATCH, "inertia_schedule": "nesterov"},
         ),
     ]
 }
 
+#: The TIAM defaults, and the full-batch TIAM the inertia ablations vary.
+TIAM_DEFAULT = "tiam-minibatch"
+TIAM_FULL_BATCH = "tiam-full-batch"
+#: Methods that train in batches: the only ones the largest sizes run.
+MINI_BATCH_METHODS = ("mlp-adam", "mlp-sgd", TIAM_DEFAULT)
 #: The method whose accuracy and fit time TIAM is measured against.
 REFERENCE_SCORE_METHOD = "mlp-adam"
 #: The method whose loss curve defines the loss target of each dataset and seed.

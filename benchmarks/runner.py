@@ -12,11 +12,26 @@ from dataclasses import asdict, dataclass, field
 from .datasets import DATASETS, split
 from .machine import gemm_rate, machine_info, wait_for_idle
 from .measure import Timing, measure, time_to_score
-from .methods import METHODS, REFERENCE_SCORE_METHOD
+from .methods import (
+    METHODS,
+    MINI_BATCH_METHODS,
+    REFERENCE_SCORE_METHOD,
+    TIAM_DEFAULT,
+    TIAM_FULL_BATCH,
+)
 from .profiling import profile_fit
 
-#: The TIAM variant whose time to adam's score is searched and which is profiled.
-TIAM_DEFAULT = "tiam"
+#: Rows of a batch of the TIAM defaults (``batch_size="auto"``).
+BATCH_ROWS = 200
+#: The TIAM variants whose time to adam's test score is searched.
+SCORE_TIME_METHODS = (TIAM_DEFAULT, TIAM_FULL_BATCH)
+#: The largest datasets run only these methods, on the first seed: the
+#: methods that train in batches (full-batch TIAM too on flights, for the
+#: comparison of the two drivers on a large real set).
+LARGE_DATASETS = {
+    "flights": (*MINI_BATCH_METHODS, TIAM_FULL_BATCH),
+    "synthetic_1000000": MINI_BATCH_METHODS,
+}
 
 
 @dataclass
@@ -66,6 +81,15 @@ class Config:
     idle_wait: float = 120.0
     retries: int = 2
     quick: bool = False
+
+    def methods_for(self, dataset: str) -> list[str]:
+        """Return the methods that run on ``dataset``."""
+        allowed = LARGE_DATASETS.get(dataset)
+        return [m for m in self.methods if allowed is None or m in allowed]
+
+    def seeds_for(self, dataset: str) -> list[int]:
+        """Return the seeds of ``dataset``: the first only for the largest."""
+        return self.seeds[:1] if dataset in LARGE_DATASETS else self.seeds
 
     def cap(self, dataset: str) -> int | None:
         """Return the iteration cap of the fits on ``dataset``."""
@@ -126,10 +150,10 @@ def run(config: Config) -> dict:
     for name in config.datasets:
         dataset = DATASETS[name]
         cap = config.cap(name)
-        for index, seed in enumerate(config.seeds):
+        for index, seed in enumerate(config.seeds_for(name)):
             data = split(dataset, seed)
             by_method = {}
-            for method_name in config.methods:
+            for method_name in config.methods_for(name):
                 result = measure(
                     METHODS[method_name],
                     dataset.task,
@@ -146,15 +170,13 @@ def run(config: Config) -> dict:
                     f"{name} seed {seed} {method_name}: score {result.score:.4f}, "
                     f"{result.fit_time:.2f} s, {result.n_iter} iterations"
                 )
-            if (
-                not dataset.scaling
-                and TIAM_DEFAULT in by_method
-                and REFERENCE_SCORE_METHOD in by_method
-            ):
-                reference = by_method[REFERENCE_SCORE_METHOD]
-                tiam = by_method[TIAM_DEFAULT]
+            reference = by_method.get(REFERENCE_SCORE_METHOD)
+            for tiam_name in SCORE_TIME_METHODS:
+                tiam = by_method.get(tiam_name)
+                if reference is None or tiam is None:
+                    continue
                 reached = time_to_score(
-                    METHODS[TIAM_DEFAULT],
+                    METHODS[tiam_name],
                     dataset.task,
                     seed,
                     data,
@@ -166,6 +188,7 @@ def run(config: Config) -> dict:
                 score_times.append(
                     {
                         "dataset": name,
+                        "method": tiam_name,
                         "seed": seed,
                         "target": reference.score,
                         "reference_fit_time": reference.fit_time,
@@ -176,8 +199,9 @@ def run(config: Config) -> dict:
             if index == 0 and TIAM_DEFAULT in by_method:
                 tiam = by_method[TIAM_DEFAULT]
                 wait_for_idle(config.idle_wait)
+                # The products of a mini-batch step have a batch's rows.
                 shaped[name] = shaped_gemm_rate(
-                    tiam.layer_units, tiam.n_train, config.gemm_repeats
+                    tiam.layer_units, min(BATCH_ROWS, tiam.n_train), config.gemm_repeats
                 )
     profile = None
     if TIAM_DEFAULT in config.methods:
@@ -192,7 +216,9 @@ def run(config: Config) -> dict:
         profile["n_train"] = int(data.X_train.shape[0])
         wait_for_idle(config.idle_wait)
         profile["shaped_gemm_rate"] = shaped_gemm_rate(
-            profile["layer_units"], profile["n_train"], config.gemm_repeats
+            profile["layer_units"],
+            min(BATCH_ROWS, profile["n_train"]),
+            config.gemm_repeats,
         )
     return {
         "config": asdict(config),

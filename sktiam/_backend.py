@@ -202,6 +202,16 @@ def to_numpy(array: Any) -> numpy.ndarray:
     return numpy.asarray(array)
 
 
+def host_floats(array: Any) -> list[float]:
+    """Return the entries of a small array as Python floats, in one transfer.
+
+    The solver reads several scalars at once this way (a Rayleigh quotient's
+    terms, the two ends of a range): one host synchronisation on a GPU where
+    ``float`` of each would be one each.
+    """
+    return [float(value) for value in to_numpy(array).ravel().tolist()]
+
+
 def clip_into(xp: Any, array: Any, lower: Any, upper: Any) -> Any:
     """Return ``array`` clipped to ``[lower, upper]``, in its own memory if possible.
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._activations import Activation, device_of
-from ._backend import clip_into
+from ._backend import clip_into, host_floats
 
 Array = Any
 
@@ -132,16 +132,23 @@ class SampleMetric:
         The array namespace.
     weights : array of shape (n, 1)
         The normalised sample weights ``s``, summing to 1.
+    equal : bool or None, default=None
+        Whether all weights are equal, when the caller knows (then each is
+        taken as ``1 / n``); None finds out.
     """
 
-    def __init__(self, xp: Any, weights: Array) -> None:
+    def __init__(self, xp: Any, weights: Array, equal: bool | None = None) -> None:
         self.xp = xp
         self.weights = weights
-        first = weights[0, 0]
-        #: The common weight ``s_i`` when all are equal, else None.
-        self.uniform: float | None = (
-            float(first) if bool(xp.all(weights == first)) else None
-        )
+        #: The common weight ``s_i`` when all are equal, else None: read from
+        #: the weights, or ``1 / n`` when the caller says they are equal.
+        self.uniform: float | None = None
+        if equal is None:
+            first = weights[0, 0]
+            if bool(xp.all(weights == first)):
+                self.uniform = float(first)
+        elif equal:
+            self.uniform = 1.0 / weights.shape[0]
 
     def _sum_of_products(self, a: Array, b: Array) -> float:
         """Return the sum of ``a * b`` over all entries."""
@@ -187,15 +194,18 @@ class SampleMetric:
             return self.column_means(inputs)
         return inputs.T @ self.weights[:, 0]
 
-    def transpose_product(self, inputs: Array, a: Array) -> Array:
+    def transpose_product(self, inputs: Array, a: Array, checked: bool = True) -> Array:
         """Return ``inputs^T S a`` with ``S = diag(s)``; ``a`` of shape (n, d) or (n,).
 
-        ``inputs`` may be a sparse matrix.
+        ``inputs`` may be a sparse matrix. With equal weights the sum is scaled
+        after it is taken; ``checked`` takes it again over the scaled terms
+        when that sum overflows, at the cost of reading the product back. A
+        caller that checks the result itself passes ``checked=False``.
         """
         xp = self.xp
         if self.uniform is not None:
             product = inputs.T @ a
-            if bool(xp.all(xp.isfinite(product))):
+            if not checked or bool(xp.all(xp.isfinite(product))):
                 return self.uniform * product
         weights = self.weights if a.ndim == 2 else self.weights[:, 0]
         return inputs.T @ (weights * a)
@@ -219,6 +229,10 @@ class _Block(ABC):
     def value_and_gradient(self, u: Array) -> tuple[float, Array]:
         """Return ``f(u)`` and its gradient in the block's metric."""
         raise NotImplementedError(f"{type(self).__name__} takes no gradient step")
+
+    def gradient(self, u: Array) -> Array:
+        """Return the gradient of ``f`` at ``u`` in the block's metric."""
+        return self.value_and_gradient(u)[1]
 
     def project(self, u: Array) -> Array:
         """Return the projection onto ``C``; the identity when unconstrained."""
@@ -254,11 +268,16 @@ class _Block(ABC):
     def lipschitz_lower_bound(self, step: StepSize) -> float:
         """Return an estimate from below of the gradient's Lipschitz constant.
 
-        Three power iterations on the block's curvature, warm-started from
-        the last vector, give a Rayleigh quotient, at most the constant.
-        Backtracking never starts below 0.6 times it: below half the constant
-        a step expands the error along the top curvature direction, and the
-        iteration oscillates instead of converging.
+        ``step.power_iterations`` power iterations on the block's curvature,
+        warm-started from the last vector, give a Rayleigh quotient, at most
+        the constant. Backtracking never starts below 0.6 times it: below
+        half the constant a step expands the error along the top curvature
+        direction, and the iteration oscillates instead of converging.
+
+        The iterations run where the arrays are, and the quotient's terms come
+        to the host in one transfer. When they are not finite or vanish (an
+        overflow, or a zero curvature), the iterations are redone one by one,
+        with the checks that tell the two apart.
         """
         xp = self.xp
         vector = step.direction
@@ -266,6 +285,30 @@ class _Block(ABC):
             vector = xp.ones(
                 self.curvature_dimension(), dtype=self.dtype, device=self.device
             )
+        start = vector
+        for iteration in range(step.power_iterations):
+            image = self.curvature_product(vector)
+            if iteration == step.power_iterations - 1:
+                break
+            vector = image / xp.sqrt(xp.sum(image * image))
+        norm_squared, squared, product = host_floats(
+            xp.stack(
+                [
+                    xp.sum(image * image),
+                    xp.sum(vector * vector),
+                    xp.sum(vector * image),
+                ]
+            )
+        )
+        terms = (norm_squared, squared, product)
+        if all(math.isfinite(t) for t in terms) and norm_squared > 0 and squared > 0:
+            step.direction = image / math.sqrt(norm_squared)
+            return product / squared
+        return self._checked_lower_bound(step, start)
+
+    def _checked_lower_bound(self, step: StepSize, vector: Array) -> float:
+        """The power iterations of :meth:`lipschitz_lower_bound`, checked one by one."""
+        xp = self.xp
         estimate = 0.0
         for _ in range(step.power_iterations):
             image = self.curvature_product(vector)
@@ -322,13 +365,17 @@ class _Block(ABC):
         trial is accepted. For a fixed step ``f(u+)`` is not evaluated and is
         returned as None.
         """
+        if step.estimate:
+            # A mini-batch step: no trial, and no value to compare with. An
+            # overflow shows in the weights, which the solver checks after
+            # each epoch.
+            gradient = self.gradient(point)
+            estimate = step.margin * self.lipschitz_lower_bound(step)
+            step.tau = max(estimate, step.tau * step.shrink)
+            return self.descent(centre, gradient, step.tau, overwrite=True), None, 1
         value_at_point, gradient = self.value_and_gradient(point)
         _finite(value_at_point, "block objective")
         if not step.adaptive:
-            return self.descent(centre, gradient, step.tau, overwrite=True), None, 1
-        if step.estimate:
-            estimate = step.margin * self.lipschitz_lower_bound(step)
-            step.tau = max(estimate, step.tau * step.shrink)
             return self.descent(centre, gradient, step.tau, overwrite=True), None, 1
         tau = max(step.tau * step.shrink, 0.6 * self.lipschitz_lower_bound(step))
         if _finite(self.inner(gradient, gradient), "gradient norm") == 0.0:
@@ -436,8 +483,14 @@ class WeightBlock(_Block):
         return self.inputs.shape[1]
 
     def curvature_product(self, vector: Array) -> Array:
-        """Return ``(rho A^T S A + alpha I) v``, the curvature on one column."""
-        image = self.samples.transpose_product(self.inputs, self.inputs @ vector)
+        """Return ``(rho A^T S A + alpha I) v``, the curvature on one column.
+
+        Unchecked for overflow: :meth:`lipschitz_lower_bound` checks its
+        result.
+        """
+        image = self.samples.transpose_product(
+            self.inputs, self.inputs @ vector, checked=False
+        )
         return self.rho * image + self.alpha * vector
 
     def value(self, u: Array) -> float:
@@ -453,6 +506,12 @@ class WeightBlock(_Block):
         ) + 0.5 * self.alpha * self.inner(u, u)
         gradient = self.rho * self.samples.transpose_product(self.inputs, residual)
         return value, gradient + self.alpha * u
+
+    def gradient(self, u: Array) -> Array:
+        gradient = self.rho * self.samples.transpose_product(
+            self.inputs, self._residual(u)
+        )
+        return gradient + self.alpha * u
 
 
 class BiasBlock(_Block):
@@ -785,6 +844,15 @@ class ActivationBlock(_BoxBlock):
             gradient += gap
         return value, gradient
 
+    def gradient(self, u: Array) -> Array:
+        gradient = self._residual(u) @ self.next_weights.T
+        gradient *= self.rho
+        if self.gamma != 0.0:
+            gap = u - self.anchor
+            gap *= self.gamma
+            gradient += gap
+        return gradient
+
 
 def _rounding_noise(xp: Any, target: Array) -> float:
     """Return ``16 eps max|target|``, the size of a coupling residual's rounding.
@@ -795,7 +863,7 @@ def _rounding_noise(xp: Any, target: Array) -> float:
     """
     if target.size == 0:
         return 0.0
-    largest = max(float(xp.max(target)), -float(xp.min(target)))
+    largest = max(host_floats(xp.stack([xp.max(target), -xp.min(target)])))
     return 16.0 * float(xp.finfo(target.dtype).eps) * largest
 
 

@@ -75,10 +75,10 @@ class BaseTIAM(BaseEstimator, ABC):
         "extrapolation_inertia": [Interval(Real, 0, 1, closed="left")],
         "inertia_schedule": [StrOptions(set(INERTIA_SCHEDULES))],
         "monotone": ["boolean"],
-        "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "epsilon_decay": [Interval(Real, 0, 1, closed="right")],
-        "epsilon_min": [Interval(Real, 0, None, closed="neither")],
-        "epsilon_cycle": [Interval(Integral, 1, None, closed="left"), None],
+        "box_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "box_epsilon_decay": [Interval(Real, 0, 1, closed="right")],
+        "box_epsilon_min": [Interval(Real, 0, None, closed="neither")],
+        "box_epsilon_cycle": [Interval(Integral, 1, None, closed="left"), None],
         "batch_size": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -114,10 +114,10 @@ class BaseTIAM(BaseEstimator, ABC):
         extrapolation_inertia,
         inertia_schedule,
         monotone,
-        epsilon,
-        epsilon_decay,
-        epsilon_min,
-        epsilon_cycle,
+        box_epsilon,
+        box_epsilon_decay,
+        box_epsilon_min,
+        box_epsilon_cycle,
         batch_size,
         shuffle,
         max_iter,
@@ -144,10 +144,10 @@ class BaseTIAM(BaseEstimator, ABC):
         self.extrapolation_inertia = extrapolation_inertia
         self.inertia_schedule = inertia_schedule
         self.monotone = monotone
-        self.epsilon = epsilon
-        self.epsilon_decay = epsilon_decay
-        self.epsilon_min = epsilon_min
-        self.epsilon_cycle = epsilon_cycle
+        self.box_epsilon = box_epsilon
+        self.box_epsilon_decay = box_epsilon_decay
+        self.box_epsilon_min = box_epsilon_min
+        self.box_epsilon_cycle = box_epsilon_cycle
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.max_iter = max_iter
@@ -241,10 +241,11 @@ class BaseTIAM(BaseEstimator, ABC):
                 "pre-activation step has no interval preimage to project onto. "
                 f"Use one of {sorted(ACTIVATIONS)}."
             )
-        if self.epsilon_min > self.epsilon:
+        if self.box_epsilon_min > self.box_epsilon:
             raise InvalidParameterError(
-                f"epsilon_min={self.epsilon_min} must not exceed "
-                f"epsilon={self.epsilon}: the schedule only decreases epsilon."
+                f"box_epsilon_min={self.box_epsilon_min} must not exceed "
+                f"box_epsilon={self.box_epsilon}: the box relaxation's schedule "
+                "only shrinks the half-width of its box |A - sigma(Z)| <= epsilon."
             )
 
     def _initial_parameters(
@@ -503,10 +504,10 @@ class BaseTIAM(BaseEstimator, ABC):
         if self.relaxation == "box":
             return BoxRelaxation(
                 float(self.rho),
-                float(self.epsilon),
-                float(self.epsilon_decay),
-                float(self.epsilon_min),
-                self.epsilon_cycle,
+                float(self.box_epsilon),
+                float(self.box_epsilon_decay),
+                float(self.box_epsilon_min),
+                self.box_epsilon_cycle,
             )
         return PenaltyRelaxation(
             float(self.rho),
@@ -741,32 +742,56 @@ _PARAMETERS_DOC = """
 
     activation : {"relu", "leaky_relu", "elu", "softplus", "tanh", "logistic", \
 "identity"}, default="relu"
-        Hidden-layer activation. Any monotone activation works through its
-        interval preimage; non-monotone names ("gelu", "silu", ...) are
-        rejected with a ValueError.
+        Hidden-layer activation. Any monotone activation works; non-monotone
+        names ("gelu", "silu", ...) are rejected with a ValueError. Unlike
+        MLPClassifier's, the set has no "gelu" and adds "leaky_relu", "elu"
+        and "softplus".
 
     negative_slope : float, default=0.3
-        Slope of ``leaky_relu`` for negative inputs. The pre-activation step
-        inverts the activation, and the inverse of the negative side has slope
-        ``1 / negative_slope``: small slopes make it steep, and TIAM trains
-        poorly with them (digits: 0.48 at 0.01, 0.87 to 0.90 at 0.1, 0.94 to
-        0.96 at 0.3; docs/algorithm.md).
+        Slope of ``leaky_relu`` for negative inputs. The box relaxation
+        inverts the activation, and the inverse of the negative side has
+        slope ``1 / negative_slope``: small slopes make it steep, and the box
+        trains poorly with them (docs/algorithm.md).
 
-    alpha : float, default=1e-3
-        L2 penalty ``(alpha / 2) sum ||W_l||^2``. The data terms are means over
-        the samples, so ``alpha`` does not scale with ``n_samples``; it equals
-        MLPClassifier's ``alpha`` divided by ``n_samples``.
+    alpha : float, default=1e-5
+        L2 penalty ``(alpha / 2) sum ||W_l||^2``. Unlike MLPClassifier's
+        ``alpha``, which is divided by the number of samples of a batch, it
+        multiplies the penalty as it is: the data terms are means over the
+        samples, so this ``alpha`` equals MLPClassifier's divided by the
+        batch size (``n_samples`` in full batch).
 
     rho : float, default=0.1
         Penalty on the relaxed linear constraints ``Z_l = A_{l-1} W_l + b_l``.
-        Smaller values let the auxiliary variables move further per
-        iteration; larger values keep the relaxed network closer to the real
-        one.
+        Smaller values let the auxiliary variables, and so the weights, move
+        further per step; larger values keep the relaxed network closer to
+        the real one.
 
-    center_inertia : float in [0, 1), default=0.8
+    relaxation : {"penalty", "box"}, default="penalty"
+        How the activation constraints ``A_l = sigma(Z_l)`` are relaxed.
+        ``"penalty"`` adds ``(activation_penalty / 2) ||A_l - sigma(Z_l)||^2``
+        to the objective, so that every iteration passes the signal of the
+        layers above down to the hidden layers. ``"box"`` is the relaxation
+        of the TIAM paper and mDLAM, ``|A_l - sigma(Z_l)| <= box_epsilon``,
+        under which the hidden layers learn only while epsilon shrinks; it
+        trains full-batch only. See docs/algorithm.md.
+
+    activation_penalty : float, default=0.3
+        ``gamma``, the weight of the penalty relaxation's term
+        ``(gamma / 2) ||A_l - sigma(Z_l)||^2``. Ignored by the box.
+
+    penalty_growth : float >= 1, default=1.0
+        Continuation of the penalty relaxation: after each iteration (epoch)
+        ``rho`` and ``activation_penalty`` are multiplied by this factor, until
+        both have grown by ``max_penalty_growth``; the relaxed network then
+        approaches the real one. 1 keeps them constant.
+
+    max_penalty_growth : float >= 1, default=1e4
+        The largest total factor of the continuation.
+
+    center_inertia : float in [0, 1), default=0.9
         First inertia ``p1``: the step is centred at ``u^k + p1 (u^k - u^{k-1})``.
 
-    gradient_inertia : float in [0, 1), default=0.8
+    gradient_inertia : float in [0, 1), default=0.9
         Second inertia ``p2``: the gradient is taken at
         ``u^k + p2 (u^k - u^{k-1})``.
 
@@ -774,39 +799,64 @@ _PARAMETERS_DOC = """
         Third inertia ``p3``: the result is extrapolated to
         ``u+ + p3 (u+ - u^k)``, then projected back onto the block's set.
 
+    inertia_schedule : {"constant", "nesterov"}, default="constant"
+        ``"constant"`` keeps the three inertias. ``"nesterov"`` replaces
+        ``p1`` and ``p2`` at iteration (epoch) ``k`` by
+        ``(t_k - 1) / t_{k+1}``, the FISTA sequence (0 at the first iteration,
+        rising towards 1), and keeps ``extrapolation_inertia``: the
+        mDLAM-type inertia, with the monotone safeguard as its restart.
+
     monotone : bool, default=True
-        Safeguard: a block whose inertial update raises the relaxed objective
-        F is redone without inertia. F then never increases within an
-        iteration, nor across iterations while epsilon stays fixed.
+        Safeguard of full-batch fits: a block whose inertial update raises
+        the relaxed objective F is redone without inertia. F then never
+        increases within an iteration, nor across iterations while the
+        schedule (epsilon, or the penalties) stays fixed. Mini-batch steps
+        are not checked: each batch has an objective of its own.
 
-    epsilon : float, default=100.0
-        Initial half-width of the box ``|A_l - sigma(Z_l)| <= epsilon``.
+    box_epsilon : float, default=100.0
+        Box relaxation: initial half-width epsilon of the box
+        ``|A_l - sigma(Z_l)| <= epsilon``. Unrelated to MLPClassifier's
+        ``epsilon``, adam's numerical constant.
 
-    epsilon_decay : float in (0, 1], default=0.5
-        Factor applied to epsilon after each iteration. The hidden layers
-        learn from the layers above while epsilon shrinks, so the schedule
-        matters: see ``docs/algorithm.md``.
+    box_epsilon_decay : float in (0, 1], default=0.5
+        Box relaxation: factor applied to epsilon after each iteration.
 
-    epsilon_min : float, default=0.03
-        Smallest epsilon of the schedule.
+    box_epsilon_min : float, default=0.03
+        Box relaxation: smallest epsilon of the schedule.
 
-    epsilon_cycle : int or None, default=50
-        Length of an epsilon cycle, in iterations. Every ``epsilon_cycle``
-        iterations, ``Z`` and ``A`` are rebuilt by a forward pass of the
-        current weights and the epsilon schedule starts again from
-        ``epsilon``, so the hidden layers, which learn while epsilon shrinks,
-        learn again from the trained layers above. None runs one cycle: the
-        paper's schedule. The cycle is sktiam's addition to TIAM, chosen by
-        the defaults sweep; see ``docs/algorithm.md``.
+    box_epsilon_cycle : int or None, default=50
+        Box relaxation: every ``box_epsilon_cycle`` iterations, ``Z`` and ``A``
+        are rebuilt by a forward pass of the current weights and the epsilon
+        schedule starts again from ``box_epsilon``, so that the hidden
+        layers, which learn under the box only while epsilon shrinks, learn
+        again. None runs one cycle: the paper's schedule.
+
+    batch_size : int, "auto" or None, default="auto"
+        Rows per batch of mini-batch TIAM, as in MLPClassifier: ``"auto"`` is
+        ``min(200, n_samples)``, and a larger int is clipped to
+        ``n_samples`` with a warning. Each batch is lifted by a forward pass,
+        its auxiliary variables are updated from the output down, and the
+        weights take one triple-inertial step on the batch's objective
+        (docs/algorithm.md). None trains full-batch TIAM, the paper's
+        iteration, whose auxiliary variables persist for every row. The box
+        relaxation trains full-batch only, and for it "auto" means None.
+
+    shuffle : bool, default=True
+        Whether to shuffle the rows at each epoch of mini-batch TIAM.
 
     max_iter : int, default=200
-        Maximum number of TIAM iterations (sweeps over all blocks).
+        Maximum number of iterations: epochs of mini-batch TIAM, sweeps over
+        all blocks in full batch. Each ``fit`` runs up to ``max_iter`` of them,
+        also under ``warm_start``.
 
     tol : float, default=1e-4
         Tolerance for the optimisation. When the training loss or the
         validation score does not improve by at least ``tol`` for
-        ``n_iter_no_change`` consecutive iterations, training stops. Only
-        iterations at ``epsilon_min`` count.
+        ``n_iter_no_change`` consecutive iterations, training stops, as in
+        MLPClassifier. Unlike there, the count starts only once the
+        relaxation's schedule has settled: at ``box_epsilon_min`` for the
+        box, at ``max_penalty_growth`` under continuation; without either it
+        starts at the first iteration.
 
     n_iter_no_change : int, default=10
         Number of iterations without improvement before stopping.
@@ -820,30 +870,33 @@ _PARAMETERS_DOC = """
         Fraction of the training data held out for early stopping.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds the weight initialisation and the validation split.
+        Seeds the validation split, the weight initialisation and the order
+        of the rows in each epoch, in that order.
 
     verbose : bool or int, default=False
         ``1`` (or True) prints one line per iteration, in MLPClassifier's
-        style: the loss, the objective F and epsilon, with the constraint
-        violation, the coupling residual and the weight step size. ``2``
-        shows a progress bar on stderr instead, with the loss and epsilon,
-        when tqdm is installed; without tqdm it prints the lines.
+        style: the loss, the objective F and the schedule (epsilon, or rho
+        and the activation penalty), with the constraint violation, the
+        coupling residual and the weight step size. ``2`` shows a progress
+        bar on stderr instead, when tqdm is installed; without tqdm it
+        prints the lines.
 
     warm_start : bool, default=False
         Whether to start from the previous fit's weights. The network's
         layer sizes and classes must not change between fits. Each fit
-        rebuilds the auxiliary variables by a forward pass and restarts the
-        epsilon schedule; ``n_iter_`` and the curves describe the last fit.
+        restarts the momentum, the step sizes and the schedule; the
+        per-iteration records (``loss_curve_`` and the others) are appended
+        to, as MLPClassifier appends its ``loss_curve_``.
 
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the subproblem solves run, for NumPy, pandas and SciPy sparse
         input. ``"cpu"`` uses NumPy. ``"cuda"`` uses CuPy on the current GPU
         (install it with ``pip install "sktiam[gpu]"``): X and y move to the
-        GPU once, at the start of ``fit``, and the fitted ``coefs_`` and
-        ``intercepts_`` come back as NumPy arrays, so the model pickles and
-        predicts anywhere; ``predict`` runs on the CPU. ``"auto"`` uses CuPy
-        when it imports and sees a GPU, else NumPy. float32 input is the
-        recommended setting on a GPU. With
+        GPU once, at the start of ``fit``, batches are sliced there, and the
+        fitted ``coefs_`` and ``intercepts_`` come back as NumPy arrays, so
+        the model pickles and predicts anywhere; ``predict`` runs on the CPU.
+        ``"auto"`` uses CuPy when it imports and sees a GPU, else NumPy.
+        float32 input is the recommended setting on a GPU. With
         ``sklearn.set_config(array_api_dispatch=True)``, input arrays of
         another namespace (CuPy, array-api-strict, ...) are computed on in
         their own namespace and device instead, whatever ``device`` says; the
@@ -858,20 +911,30 @@ _ATTRIBUTES_DOC = """
         Biases ``b_l`` of each layer.
 
     n_iter_ : int
-        Number of iterations run.
+        Number of iterations (epochs, or full-batch sweeps) of the last call
+        to ``fit`` or ``partial_fit``, as in MLPClassifier.
+
+    t_ : int
+        Number of training samples seen, over all calls: rows times
+        iterations.
 
     loss_ : float
-        Training loss of the forward network after the last iteration.
+        The last entry of ``loss_curve_``.
 
     loss_curve_ : list of float
-        Training loss of the forward network, with the L2 term, after each
-        iteration: the quantity MLPClassifier reports.
+        Training loss of the forward network, with the L2 term, for each
+        iteration: the quantity MLPClassifier reports. Mini-batch epochs
+        report, as MLPClassifier does, the mean over the epoch's batches of
+        each batch's loss before its update, weighted by the batches' sample
+        weights; full-batch iterations the loss on all rows after the sweep.
 
     objective_curve_ : list of float
-        The relaxed objective F after each iteration.
+        The relaxed objective F after each iteration. For mini-batch epochs,
+        that of the epoch's last batch after its update: no auxiliary
+        variable outlives its batch.
 
     best_loss_ : float or None
-        Smallest training loss reached; None with early stopping.
+        Smallest entry of ``loss_curve_``; None with early stopping.
 
     validation_scores_ : list of float or None
         Score on the held-out data after each iteration, with early stopping.
@@ -880,13 +943,17 @@ _ATTRIBUTES_DOC = """
         Best validation score, with early stopping.
 
     diagnostics_ : dict of list
-        Per-iteration record: ``epsilon``, ``max_violation`` (the largest
-        ``|A_l - sigma(Z_l)|``), ``coupling_residual`` (per layer,
+        Per-iteration record (of the epoch's last batch, for mini-batch
+        fits): the schedule (``epsilon`` for the box; ``rho`` and
+        ``activation_penalty`` for the penalty), ``max_violation`` (the
+        largest ``|A_l - sigma(Z_l)|``), ``coupling_residual`` (per layer,
         ``sqrt(sum_i s_i ||Z_l,i - A_{l-1},i W_l - b_l||^2)``),
-        ``weight_step_sizes`` and ``activation_step_sizes`` (the accepted
-        ``tau`` per block, in the sample metric), ``backtracking_trials``,
+        ``weight_step_sizes`` and ``activation_step_sizes`` (the last ``tau``
+        per block, in the sample metric), ``backtracking_trials``,
         ``restarts`` (blocks redone by the safeguard), ``failed_steps``,
-        and ``newton_iterations`` of the output prox.
+        ``newton_iterations`` of the output prox and ``prox_iterations`` of
+        the hidden pre-activation prox (0 for the ReLU family, solved in
+        closed form).
 
     n_features_in_ : int
         Number of features seen during fit.
@@ -956,21 +1023,21 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         activation="relu",
         *,
         negative_slope=0.3,
-        alpha=1e-3,
+        alpha=1e-5,
         rho=0.1,
         relaxation="penalty",
-        activation_penalty=0.1,
+        activation_penalty=0.3,
         penalty_growth=1.0,
         max_penalty_growth=1e4,
-        center_inertia=0.8,
-        gradient_inertia=0.8,
+        center_inertia=0.9,
+        gradient_inertia=0.9,
         extrapolation_inertia=0.0,
         inertia_schedule="constant",
         monotone=True,
-        epsilon=100.0,
-        epsilon_decay=0.5,
-        epsilon_min=0.03,
-        epsilon_cycle=50,
+        box_epsilon=100.0,
+        box_epsilon_decay=0.5,
+        box_epsilon_min=0.03,
+        box_epsilon_cycle=50,
         batch_size="auto",
         shuffle=True,
         max_iter=200,
@@ -998,10 +1065,10 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             extrapolation_inertia=extrapolation_inertia,
             inertia_schedule=inertia_schedule,
             monotone=monotone,
-            epsilon=epsilon,
-            epsilon_decay=epsilon_decay,
-            epsilon_min=epsilon_min,
-            epsilon_cycle=epsilon_cycle,
+            box_epsilon=box_epsilon,
+            box_epsilon_decay=box_epsilon_decay,
+            box_epsilon_min=box_epsilon_min,
+            box_epsilon_cycle=box_epsilon_cycle,
             batch_size=batch_size,
             shuffle=shuffle,
             max_iter=max_iter,
@@ -1242,21 +1309,21 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         activation="relu",
         *,
         negative_slope=0.3,
-        alpha=1e-3,
+        alpha=1e-5,
         rho=0.1,
         relaxation="penalty",
-        activation_penalty=0.1,
+        activation_penalty=0.3,
         penalty_growth=1.0,
         max_penalty_growth=1e4,
-        center_inertia=0.8,
-        gradient_inertia=0.8,
+        center_inertia=0.9,
+        gradient_inertia=0.9,
         extrapolation_inertia=0.0,
         inertia_schedule="constant",
         monotone=True,
-        epsilon=100.0,
-        epsilon_decay=0.5,
-        epsilon_min=0.03,
-        epsilon_cycle=50,
+        box_epsilon=100.0,
+        box_epsilon_decay=0.5,
+        box_epsilon_min=0.03,
+        box_epsilon_cycle=50,
         batch_size="auto",
         shuffle=True,
         max_iter=200,
@@ -1284,10 +1351,10 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
             extrapolation_inertia=extrapolation_inertia,
             inertia_schedule=inertia_schedule,
             monotone=monotone,
-            epsilon=epsilon,
-            epsilon_decay=epsilon_decay,
-            epsilon_min=epsilon_min,
-            epsilon_cycle=epsilon_cycle,
+            box_epsilon=box_epsilon,
+            box_epsilon_decay=box_epsilon_decay,
+            box_epsilon_min=box_epsilon_min,
+            box_epsilon_cycle=box_epsilon_cycle,
             batch_size=batch_size,
             shuffle=shuffle,
             max_iter=max_iter,

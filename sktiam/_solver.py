@@ -40,6 +40,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
 from ._activations import PENALTY_PROX_MAX_ITER, Activation, device_of
+from ._backend import host_floats
 from ._blocks import (
     ActivationBlock,
     BiasBlock,
@@ -302,11 +303,21 @@ class TIAMSolver:
             iteration=iteration,
         )
 
-    def bind(self, inputs: Array, targets: Array, sample_weight: Array) -> Batch:
-        """Return the batch of these rows; ``sample_weight`` is normalised to 1."""
+    def bind(
+        self,
+        inputs: Array,
+        targets: Array,
+        sample_weight: Array,
+        equal: bool | None = None,
+    ) -> Batch:
+        """Return the batch of these rows; ``sample_weight`` is normalised to 1.
+
+        ``equal`` says whether all the weights are equal, when the caller
+        knows it (None finds out).
+        """
         xp = self.xp
         weights = xp.reshape(sample_weight / xp.sum(sample_weight), (-1, 1))
-        return Batch(inputs, targets, SampleMetric(xp, weights))
+        return Batch(inputs, targets, SampleMetric(xp, weights, equal))
 
     def lift(self, state: SolverState, batch: Batch) -> None:
         """Set ``Z_l`` and ``A_l`` of the batch by a forward pass of the weights.
@@ -424,7 +435,12 @@ class TIAMSolver:
         )
 
     def update_preactivation(
-        self, state: SolverState, batch: Batch, layer: int, centre: Array
+        self,
+        state: SolverState,
+        batch: Batch,
+        layer: int,
+        centre: Array,
+        record: bool = True,
     ) -> None:
         """Take the step on a hidden ``Z_l``, ``tau = rho``: the relaxation's block.
 
@@ -432,7 +448,9 @@ class TIAMSolver:
         box gives a clip, the penalty an elementwise prox. The coupling term
         of F is recorded here: nothing it depends on moves later in the
         sweep. The relaxation's own term is recorded too, and again after the
-        ``A_l`` step when that comes later.
+        ``A_l`` step when that comes later. ``record=False`` records nothing:
+        a lifted sweep computes F's terms only for the batch that reports
+        them (:meth:`record_terms`).
         """
         block = state.relaxation.preactivation_block(
             self.xp,
@@ -448,14 +466,20 @@ class TIAMSolver:
             layer,
             self._fixed_step(state),
         )
-        batch.coupling[layer] = block.coupling_value(new)
-        batch.relaxation_terms[layer] = block.anchor_value(new)
+        if record:
+            batch.coupling[layer] = block.coupling_value(new)
+            batch.relaxation_terms[layer] = block.anchor_value(new)
         batch.prox_iterations = max(
             batch.prox_iterations, getattr(block, "newton_iterations", 0)
         )
 
-    def update_output(self, state: SolverState, batch: Batch, centre: Array) -> None:
-        """Take the output step on ``Z_L``: the loss's prox at ``V``, then inertia."""
+    def update_output(
+        self, state: SolverState, batch: Batch, centre: Array, record: bool = True
+    ) -> None:
+        """Take the output step on ``Z_L``: the loss's prox at ``V``, then inertia.
+
+        With ``record=True`` the loss and coupling terms of F are recorded.
+        """
         config = self.config
         layer = len(state.coefs) - 1
         rho = state.relaxation.rho
@@ -475,11 +499,12 @@ class TIAMSolver:
             layer,
             self._fixed_step(state),
         )
-        batch.output_loss = batch.samples.mean(
-            config.loss.value(self.xp, new, batch.targets)
-        )
-        batch.coupling[layer] = 0.5 * rho * batch.samples.squared_norm(new - centre)
         batch.newton_iterations = block.newton_iterations
+        if record:
+            batch.output_loss = batch.samples.mean(
+                config.loss.value(self.xp, new, batch.targets)
+            )
+            batch.coupling[layer] = 0.5 * rho * batch.samples.squared_norm(new - centre)
 
     def update_activation(
         self,
@@ -487,12 +512,14 @@ class TIAMSolver:
         batch: Batch,
         layer: int,
         forward: Array | None = None,
+        record: bool = True,
     ) -> None:
         """Take the triple-inertial step on ``A_l``.
 
         ``forward``, if given, is ``A_l W_{l+1} + b_{l+1}`` at the current
         ``A_l``, computed elsewhere. The relaxation's own term of F, which
-        depends on ``A_l``, is recorded after the step.
+        depends on ``A_l``, is recorded after the step unless ``record`` is
+        False.
         """
         lower, upper, anchor, gamma = state.relaxation.activation_terms(
             self.xp, self.config.activation, batch.preactivations[layer]
@@ -518,7 +545,8 @@ class TIAMSolver:
             layer,
             state.activation_steps[layer],
         )
-        batch.relaxation_terms[layer] = block.anchor_value(new)
+        if record:
+            batch.relaxation_terms[layer] = block.anchor_value(new)
 
     # -- sweep and measures ----------------------------------------------------
 
@@ -571,10 +599,12 @@ class TIAMSolver:
             config.loss.value(xp, centres[last], batch.targets)
         ) + self._regularisation(state)
         inertia, self._inertia = self._inertia, (0.0, 0.0, 0.0)
-        self.update_output(state, batch, centres[last])
+        self.update_output(state, batch, centres[last], record=False)
         for layer in range(last - 1, -1, -1):
-            self.update_activation(state, batch, layer, forward=centres[layer + 1])
-            self.update_preactivation(state, batch, layer, centres[layer])
+            self.update_activation(
+                state, batch, layer, forward=centres[layer + 1], record=False
+            )
+            self.update_preactivation(state, batch, layer, centres[layer], record=False)
         self._inertia = inertia
         for layer in range(last + 1):
             self.update_weights(state, batch, layer)
@@ -582,19 +612,31 @@ class TIAMSolver:
             self.update_bias(state, batch, layer, means @ state.coefs[layer])
         return loss
 
-    def record_coupling(self, state: SolverState, batch: Batch) -> None:
-        """Record the coupling terms of F at the current weights and biases.
+    def record_terms(self, state: SolverState, batch: Batch) -> None:
+        """Record the terms of F of a lifted batch after its update.
 
-        The full-batch sweep records each one at its ``Z_l`` step, after which
-        nothing it depends on moves. In a lifted sweep the weights move last,
-        so the terms are computed again here, when they are wanted.
+        The full-batch sweep records each term at the step after which nothing
+        it depends on moves. In a lifted sweep the weights move last, and the
+        terms are wanted only for the batch that reports F: they are computed
+        here, when they are wanted.
         """
+        xp, samples = self.xp, batch.samples
         rho = state.relaxation.rho
+        last = len(state.coefs) - 1
+        batch.output_loss = samples.mean(
+            self.config.loss.value(xp, batch.preactivations[last], batch.targets)
+        )
         for layer, (w, b) in enumerate(zip(state.coefs, state.intercepts, strict=True)):
             residual = batch.layer_input(layer) @ w
             residual += b
             residual -= batch.preactivations[layer]
-            batch.coupling[layer] = 0.5 * rho * batch.samples.squared_norm(residual)
+            batch.coupling[layer] = 0.5 * rho * samples.squared_norm(residual)
+            if layer < last:
+                _, _, anchor, gamma = state.relaxation.activation_terms(
+                    xp, self.config.activation, batch.preactivations[layer]
+                )
+                gap = anchor - batch.activations[layer]
+                batch.relaxation_terms[layer] = 0.5 * gamma * samples.squared_norm(gap)
 
     def objective(self, state: SolverState, batch: Batch) -> float:
         """Return F at the current iterate, from the terms the sweep recorded."""
@@ -621,9 +663,10 @@ class TIAMSolver:
         return data + self._regularisation(state)
 
     def _regularisation(self, state: SolverState) -> float:
-        """Return ``(alpha/2) sum_l ||W_l||^2``."""
+        """Return ``(alpha/2) sum_l ||W_l||^2``, read from the device at once."""
         xp = self.xp
-        return 0.5 * self.config.alpha * sum(float(xp.sum(w**2)) for w in state.coefs)
+        squares = host_floats(xp.stack([xp.sum(w**2) for w in state.coefs]))
+        return 0.5 * self.config.alpha * sum(squares)
 
     def max_violation(self, batch: Batch) -> float:
         """Return ``max_l max |A_l - sigma(Z_l)|`` over the hidden layers."""
@@ -1009,6 +1052,9 @@ class _MiniBatches:
         self.batch_size = batch_size
         self.random_state = random_state
         self.n_samples = int(inputs.shape[0])
+        xp = solver.xp
+        # Known once: equal weights are equal in every batch.
+        self.equal = bool(xp.all(sample_weight == sample_weight[0]))
 
     def start(self, state: SolverState) -> None:
         """Check the relaxation: each batch is lifted when it is visited.
@@ -1054,9 +1100,12 @@ class _MiniBatches:
                 rows = order[rows]
             weights = _take(xp, self.sample_weight, rows)
             batch = solver.bind(
-                _take(xp, self.inputs, rows), _take(xp, self.targets, rows), weights
+                _take(xp, self.inputs, rows),
+                _take(xp, self.targets, rows),
+                weights,
+                self.equal,
             )
-            weight = float(xp.sum(weights))
+            weight = rows_in(rows) if self.equal else float(xp.sum(weights))
             loss += weight * solver.lifted_sweep(state, batch)
             total += weight
             newton = max(newton, batch.newton_iterations)
@@ -1064,8 +1113,15 @@ class _MiniBatches:
         # F and the diagnostics describe the last batch after its update,
         # with the epoch's largest inner iteration counts.
         batch.newton_iterations, batch.prox_iterations = newton, prox
-        solver.record_coupling(state, batch)
+        solver.record_terms(state, batch)
         return loss / total, solver.objective(state, batch), batch
+
+
+def rows_in(rows: Any) -> int:
+    """Return the number of rows a slice or an index array selects."""
+    if isinstance(rows, slice):
+        return rows.stop - rows.start
+    return int(rows.shape[0])
 
 
 def _take(xp: Any, array: Array, rows: Any) -> Array:

@@ -16,10 +16,22 @@ METHODS = [
     "mlp-adam",
     "mlp-lbfgs",
     "mlp-sgd",
-    "tiam",
+    "tiam-minibatch",
+    "tiam-full-batch",
+    "tiam-box",
     "tiam-no-inertia",
     "tiam-nesterov",
 ]
+SHORT = {
+    "mlp-adam": "adam",
+    "mlp-lbfgs": "lbfgs",
+    "mlp-sgd": "sgd",
+    "tiam-minibatch": "TIAM",
+    "tiam-full-batch": "TIAM full batch",
+    "tiam-box": "TIAM box",
+    "tiam-no-inertia": "no inertia",
+    "tiam-nesterov": "Nesterov",
+}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -33,18 +45,25 @@ def test_quick_run_writes_table_report_and_figures(tmp_path):
     )
     assert completed.returncode == 0, completed.stderr
 
-    # The table on stdout has one row per dataset and method.
+    # The table of test scores on stdout: one row per dataset, one column per
+    # method, every cell a score.
     rows = [line for line in completed.stdout.splitlines() if line.startswith("| ")]
-    table = {tuple(cell.strip() for cell in row.split("|")[1:3]) for row in rows[1:]}
-    assert table == {(d, m) for d in QUICK_DATASETS for m in METHODS}
+    header = [cell.strip() for cell in rows[0].split("|")[1:-1]]
+    assert header == ["dataset"] + [SHORT[m] for m in METHODS]
+    cells = {row.split("|")[1].strip(): row.split("|")[2:-1] for row in rows[2:]}
+    assert set(cells) == set(QUICK_DATASETS)
+    for scores in cells.values():
+        assert len(scores) == len(METHODS)
+        assert all(-10 < float(score) <= 1 for score in scores)
 
     report = (tmp_path / "BENCHMARKS.md").read_text(encoding="utf-8")
     for heading in (
-        "## Machine",
+        "## TIAM against adam",
         "## Results",
-        "## The four target figures",
         "## The physical limit",
-        "## Where a TIAM iteration spends its time",
+        "## Where a TIAM epoch spends its time",
+        "## Machine",
+        "## What is measured",
     ):
         assert heading in report
     for row in rows:
@@ -63,3 +82,19 @@ def test_quick_run_writes_table_report_and_figures(tmp_path):
         assert run["n_iter"] >= 1
         assert len(run["curve_losses"]) == len(run["curve_seconds"]) >= 1
         assert run["fit_time"] > 0
+
+
+def test_quick_run_refuses_to_overwrite_a_full_runs_results(tmp_path):
+    """The committed results of a full run survive a smoke run."""
+    saved = {"results": {"config": {"quick": False}}}
+    (tmp_path / "results.json").write_text(json.dumps(saved), encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert completed.returncode != 0
+    assert "holds the results of a full run" in completed.stderr
+    assert json.loads((tmp_path / "results.json").read_text()) == saved

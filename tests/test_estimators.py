@@ -302,7 +302,7 @@ def test_warm_start_continues_and_rejects_a_changed_network():
         ({"rho": 0.0}, InvalidParameterError, "rho"),
         ({"center_inertia": 1.0}, InvalidParameterError, "center_inertia"),
         (
-            {"epsilon": 0.1, "epsilon_min": 0.5},
+            {"box_epsilon": 0.1, "box_epsilon_min": 0.5},
             ValueError,
             "epsilon_min=0.5 must not exceed",
         ),

@@ -129,6 +129,9 @@ def test_early_stopping_restores_the_best_validation_parameters_not_the_last():
         TIAMClassifier(
             hidden_layer_sizes=(8,),
             batch_size=None,
+            alpha=1e-3,
+            center_inertia=0.8,
+            gradient_inertia=0.8,
             early_stopping=True,
             validation_fraction=0.25,
             n_iter_no_change=5,

@@ -143,7 +143,12 @@ def test_constraint_holds_after_every_iteration(activation):
 
 # Schedules held fixed: epsilon for the box, rho and gamma for the penalty.
 FIXED_SCHEDULE = {
-    "box": dict(epsilon=0.3, epsilon_decay=1.0, epsilon_min=0.3, epsilon_cycle=None),
+    "box": dict(
+        box_epsilon=0.3,
+        box_epsilon_decay=1.0,
+        box_epsilon_min=0.3,
+        box_epsilon_cycle=None,
+    ),
     "penalty": dict(penalty_growth=1.0, batch_size=None),
 }
 
@@ -151,7 +156,7 @@ FIXED_SCHEDULE = {
 def _fit_without_stopping(Estimator=TIAMClassifier, y=None, **params):
     """Fit on the blobs for exactly ``max_iter`` iterations (default 60)."""
     X, labels = _blobs()
-    params = {"hidden_layer_sizes": (10, 10), "max_iter": 60, **params}
+    params = {"hidden_layer_sizes": (10, 10), "max_iter": 60, "alpha": 1e-3, **params}
     model = Estimator(tol=0.0, n_iter_no_change=1000, random_state=0, **params)
     with pytest.warns(Warning):
         model.fit(X, labels if y is None else y(X))
@@ -327,14 +332,14 @@ def test_best_loss_is_tracked_from_the_first_iteration():
 
 
 def test_constant_epsilon_schedule_can_stop_early():
-    """With epsilon_decay=1 the schedule is settled from the start."""
+    """With box_epsilon_decay=1 the schedule is settled from the start."""
     X, y = _blobs()
     model = TIAMClassifier(
         hidden_layer_sizes=(6,),
         relaxation="box",
-        epsilon=0.5,
-        epsilon_decay=1.0,
-        epsilon_min=1e-3,
+        box_epsilon=0.5,
+        box_epsilon_decay=1.0,
+        box_epsilon_min=1e-3,
         tol=1e-2,
         max_iter=500,
         random_state=0,
@@ -420,7 +425,7 @@ def test_an_epsilon_cycle_equals_a_warm_started_refit():
     params = dict(hidden_layer_sizes=(8, 6), tol=0.0, random_state=0, relaxation="box")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cycled = TIAMClassifier(epsilon_cycle=7, max_iter=14, **params).fit(X, y)
+        cycled = TIAMClassifier(box_epsilon_cycle=7, max_iter=14, **params).fit(X, y)
         warm = TIAMClassifier(max_iter=7, warm_start=True, **params)
         warm.fit(X, y)
         warm.fit(X, y)

@@ -243,9 +243,9 @@ CASES = [
     ),
     (
         "epsilon_min above epsilon",
-        fit(epsilon=0.1, epsilon_min=1.0),
+        fit(box_epsilon=0.1, box_epsilon_min=1.0),
         InvalidParameterError,
-        "epsilon_min=1.0 must not exceed epsilon=0.1",
+        "epsilon_min=1.0 must not exceed box_epsilon=0.1",
     ),
     (
         "unknown activation",
