@@ -5,7 +5,7 @@ Peng, Neurocomputing 2025): a gradient-free, matrix-inversion-free training
 method that splits the network into small block subproblems.
 """
 
-from ._estimators import TIAMClassifier, TIAMRegressor
+from ._estimators import TIAMClassifier, TIAMRegressor, UnscaledInputWarning
 from ._memory import InsufficientMemoryError, training_state_bytes
 
 __version__ = "0.1.0"
@@ -14,6 +14,7 @@ __all__ = [
     "InsufficientMemoryError",
     "TIAMClassifier",
     "TIAMRegressor",
+    "UnscaledInputWarning",
     "__version__",
     "training_state_bytes",
 ]

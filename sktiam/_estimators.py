@@ -287,6 +287,8 @@ class BaseTIAM(BaseEstimator, ABC):
         X, targets = self._validate_input(
             X, y, first_pass=first_pass, incremental=incremental, source=source
         )
+        if first_pass:
+            _warn_on_unscaled(X)
         target_type = self._target_type()
         dtype = _host_dtype(X)
         if sample_weight is not None:
@@ -689,6 +691,47 @@ def _validate_X(estimator: BaseTIAM, X: Any, source: Backend | None, reset: bool
         raise
     _check_magnitude(X, "X")
     return X
+
+
+#: Ratio of the largest to the smallest column standard deviation above which
+#: ``fit`` warns that X is not standardised.
+SCALE_RATIO_LIMIT = 1e3
+
+
+class UnscaledInputWarning(UserWarning):
+    """X's columns differ in scale by orders of magnitude; standardise them."""
+
+
+def _warn_on_unscaled(X: Any) -> None:
+    """Warn once when the columns' standard deviations differ by over 1e3.
+
+    TIAM's steps treat all features alike: every step size is set by the
+    largest curvature, so columns of very different scales train at very
+    different speeds. Constant columns are left out.
+    """
+    if X.shape[0] < 2:
+        return
+    if scipy.sparse.issparse(X):
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        squares = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+        spread = np.sqrt(np.maximum(squares - mean * mean, 0.0))
+    else:
+        xp = _namespace(X)
+        spread = to_numpy(xp.std(X, axis=0))
+    spread = spread[spread > 0]
+    if spread.size < 2:
+        return
+    ratio = float(spread.max() / spread.min())
+    if ratio > SCALE_RATIO_LIMIT:
+        warnings.warn(
+            f"The columns of X differ in scale by a factor of {ratio:.3g} "
+            f"(standard deviations from {spread.min():.3g} to {spread.max():.3g}). "
+            "TIAM's steps treat all features alike and train poorly on such "
+            "data: standardise X first, for example with StandardScaler in a "
+            "Pipeline.",
+            UnscaledInputWarning,
+            stacklevel=4,
+        )
 
 
 def _check_magnitude(array: Any, name: str) -> None:

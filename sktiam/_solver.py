@@ -63,6 +63,9 @@ INERTIA_SCHEDULES = ("constant", "nesterov")
 #: batch is close to the last one's, and no trial steps are needed.
 MINI_BATCH_POWER_ITERATIONS = 2
 MINI_BATCH_STEP_MARGIN = 1.0
+#: A training loss this many times the lowest of the fit means the iteration
+#: diverged: training stops and keeps the last iteration's parameters.
+DIVERGENCE_FACTOR = 100.0
 
 
 def nesterov_inertia(iteration: int) -> float:
@@ -821,6 +824,7 @@ class TIAMSolver:
         self._no_improvement = 0
         self._n_iter = 0
         self._stopped = False
+        self._lowest_loss = math.inf
         self._good = self.parameters(state)
         self._best = self._good
 
@@ -868,6 +872,22 @@ class TIAMSolver:
             )
             self._stopped = True
             return state
+        if loss > DIVERGENCE_FACTOR * self._lowest_loss:
+            state = self._recovered(state)
+            warnings.warn(
+                f"TIAM's training loss rose to {loss:.3g} at iteration "
+                f"{iteration + 1}, over {DIVERGENCE_FACTOR:g} times its lowest "
+                f"value so far ({self._lowest_loss:.3g}): the iteration diverged, "
+                f"and training stopped; the model keeps the parameters of "
+                f"iteration {iteration}. Lower the inertias (a centre inertia "
+                "with extrapolation_inertia > 0, or a gradient inertia far below "
+                "it, overshoot in mini-batch) or rho.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+            self._stopped = True
+            return state
+        self._lowest_loss = min(self._lowest_loss, loss)
         state.iteration += 1
         self._n_iter = iteration + 1
         self._good = self.parameters(state)

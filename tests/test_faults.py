@@ -155,3 +155,41 @@ def test_early_stopping_restores_the_best_validation_parameters_not_the_last():
     )
     assert model.score(X_val, y_val) == pytest.approx(scores[best])
     assert model.score(X_val, y_val) > scores[-1]
+
+
+@pytest.mark.parametrize(
+    "inertia", [(0.9, 0.9, 0.3), (0.9, 0.0, 0.0)], ids=["extrapolated", "heavy ball"]
+)
+def test_a_diverging_mini_batch_fit_stops_and_keeps_the_last_good_parameters(inertia):
+    """In mini-batch, with no safeguard, these inertias overshoot (p1 with
+    p3 = 0.3 is an effective momentum of 1.17) and the weights grow without
+    bound while staying finite. The fit stops once the training loss passes
+    100 times its lowest value, and keeps the iteration before."""
+    X_many = np.random.RandomState(2).randn(400, 6)
+    y_many = X_many @ np.arange(1.0, 7.0) + np.sin(3 * X_many[:, 0])
+    params = dict(
+        hidden_layer_sizes=(16, 16),
+        center_inertia=inertia[0],
+        gradient_inertia=inertia[1],
+        extrapolation_inertia=inertia[2],
+        rho=0.03,
+        batch_size=40,
+        max_iter=200,
+        tol=0.0,
+        random_state=0,
+    )
+    model = TIAMRegressor(**params)
+    with pytest.warns(ConvergenceWarning, match="diverged") as record:
+        model.fit(X_many, y_many / y_many.std())
+    message = str(next(w.message for w in record if "diverged" in str(w.message)))
+    assert "Lower the inertias" in message
+    stopped = model.n_iter_
+    assert 0 < stopped < 200
+    _assert_finite_and_usable(model, X_many)
+    # The loss at the stop is no more than 100 times the lowest one.
+    curve = np.array(model.loss_curve_)
+    assert curve[-1] <= 100 * curve.min()
+    reference = fit_quietly(
+        TIAMRegressor(**{**params, "max_iter": stopped}), X_many, y_many / y_many.std()
+    )
+    assert_same_parameters(model, reference)
