@@ -60,3 +60,47 @@ def test_dask_grid_search_matches_sequential():
     assert len(set(scores)) > 1, "the candidates must differ for the test to mean much"
     assert on_dask.best_params_ == sequential.best_params_
     np.testing.assert_array_equal(on_dask.cv_results_["mean_test_score"], scores)
+
+
+def test_incremental_streams_chunks_through_partial_fit_exactly():
+    """dask-ml's Incremental on a cluster: 12 chunks of a dask array pass
+    through partial_fit, one after the other, and give exactly the weights of
+    partial_fit on the same chunks in memory, in the same order. The rows are
+    shuffled within each call, the same way in both."""
+    da = pytest.importorskip("dask.array")
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+    rng = np.random.RandomState(0)
+    X = rng.randn(1200, 5)
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.5)
+    classes = np.unique(y)
+    params = dict(hidden_layer_sizes=(8,), batch_size=50, random_state=0)
+    with (
+        threadpool_limits(1),
+        distributed.LocalCluster(
+            n_workers=1,
+            processes=False,
+            threads_per_worker=1,
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        chunked_X = da.from_array(X, chunks=(100, 5))
+        chunked_y = da.from_array(y, chunks=100)
+        assert chunked_X.numblocks[0] == 12
+        streamed = wrappers.Incremental(
+            TIAMClassifier(**params), shuffle_blocks=False
+        ).fit(chunked_X, chunked_y, classes=classes)
+    model = streamed.estimator_
+    with threadpool_limits(1):
+        reference = TIAMClassifier(**params)
+        for start in range(0, 1200, 100):
+            reference.partial_fit(
+                X[start : start + 100], y[start : start + 100], classes=classes
+            )
+    assert model.t_ == reference.t_ == 1200 and len(model.loss_curve_) == 12
+    for got, expected in zip(
+        model.coefs_ + model.intercepts_,
+        reference.coefs_ + reference.intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, expected)
