@@ -352,7 +352,11 @@ class BaseTIAM(BaseEstimator, ABC):
         loss = loss_for_target(target_type)
         solver = TIAMSolver(xp, self._config(activation, loss, dtype))
         if incremental and hasattr(self, "_solver_state"):
-            state = self._solver_state.moved(backend.asarray)
+            # Through the host, so that the state takes this call's dtype
+            # (float32 input trains in float32) in any namespace.
+            state = self._solver_state.moved(
+                lambda a: backend.asarray(to_numpy(a).astype(dtype, copy=False))
+            )
         else:
             state = solver.initial_state(
                 [backend.asarray(c) for c in coefs],
@@ -446,7 +450,7 @@ class BaseTIAM(BaseEstimator, ABC):
                 f"Got batch_size={size}, larger than the {n_samples} samples; "
                 "it is clipped to the number of samples.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
         return min(int(size), n_samples)
 
@@ -693,31 +697,47 @@ def _validate_X(estimator: BaseTIAM, X: Any, source: Backend | None, reset: bool
     return X
 
 
-#: Ratio of the largest to the smallest column standard deviation above which
+#: Ratio of the largest to the smallest column range (max - min) above which
 #: ``fit`` warns that X is not standardised.
 SCALE_RATIO_LIMIT = 1e3
 
 
 class UnscaledInputWarning(UserWarning):
-    """X's columns differ in scale by orders of magnitude; standardise them."""
+    """Warning: the columns of X differ in scale by orders of magnitude.
+
+    ``fit`` and the first ``partial_fit`` issue it when the largest range
+    (maximum minus minimum) of X's non-constant columns exceeds the smallest
+    by more than a factor of 1000. Every TIAM step size is set by the largest
+    curvature of its block, so columns of very different scales train at
+    very different speeds, and the penalties' defaults assume inputs of unit
+    scale. Standardise the features, for example with
+    :class:`~sklearn.preprocessing.StandardScaler` in a pipeline. The fit
+    itself goes on; silence the warning with :mod:`warnings` where the
+    scales are intended.
+
+    The range, rather than the standard deviation, measures a column's
+    scale, so that the one-hot columns of rare categories (range 1, small
+    standard deviation) do not count as badly scaled.
+
+    A subclass of :class:`UserWarning`.
+    """
 
 
 def _warn_on_unscaled(X: Any) -> None:
-    """Warn once when the columns' standard deviations differ by over 1e3.
+    """Warn once when the columns' ranges differ by more than a factor of 1e3.
 
     TIAM's steps treat all features alike: every step size is set by the
     largest curvature, so columns of very different scales train at very
-    different speeds. Constant columns are left out.
+    different speeds. Constant columns (maximum equal to minimum) are left
+    out. The reductions make no copy of X.
     """
     if X.shape[0] < 2:
         return
     if scipy.sparse.issparse(X):
-        mean = np.asarray(X.mean(axis=0)).ravel()
-        squares = np.asarray(X.multiply(X).mean(axis=0)).ravel()
-        spread = np.sqrt(np.maximum(squares - mean * mean, 0.0))
+        spread = (X.max(axis=0).toarray() - X.min(axis=0).toarray()).ravel()
     else:
         xp = _namespace(X)
-        spread = to_numpy(xp.std(X, axis=0))
+        spread = to_numpy(xp.max(X, axis=0) - xp.min(X, axis=0))
     spread = spread[spread > 0]
     if spread.size < 2:
         return
@@ -725,12 +745,12 @@ def _warn_on_unscaled(X: Any) -> None:
     if ratio > SCALE_RATIO_LIMIT:
         warnings.warn(
             f"The columns of X differ in scale by a factor of {ratio:.3g} "
-            f"(standard deviations from {spread.min():.3g} to {spread.max():.3g}). "
+            f"(ranges max - min from {spread.min():.3g} to {spread.max():.3g}). "
             "TIAM's steps treat all features alike and train poorly on such "
             "data: standardise X first, for example with StandardScaler in a "
             "Pipeline.",
             UnscaledInputWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
 
@@ -1205,6 +1225,12 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one pass over the given data, in batches.
 
+        Each call continues the weights, the inertias' momentum, the step
+        sizes and the penalties' schedule of the previous call (or of
+        ``fit``). The relaxation and its penalties are those of the first
+        call, as ``MLPClassifier``'s optimiser keeps its settings: to change
+        ``rho``, ``activation_penalty`` or ``penalty_growth``, call ``fit``.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -1458,6 +1484,12 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one pass over the given data, in batches.
+
+        Each call continues the weights, the inertias' momentum, the step
+        sizes and the penalties' schedule of the previous call (or of
+        ``fit``). The relaxation and its penalties are those of the first
+        call, as ``MLPClassifier``'s optimiser keeps its settings: to change
+        ``rho``, ``activation_penalty`` or ``penalty_growth``, call ``fit``.
 
         Parameters
         ----------

@@ -63,8 +63,10 @@ INERTIA_SCHEDULES = ("constant", "nesterov")
 #: batch is close to the last one's, and no trial steps are needed.
 MINI_BATCH_POWER_ITERATIONS = 2
 MINI_BATCH_STEP_MARGIN = 1.0
-#: A training loss this many times the lowest of the fit means the iteration
-#: diverged: training stops and keeps the last iteration's parameters.
+#: A training loss this many times the lowest of the fit, and above the first
+#: one, means the iteration diverged: training stops and keeps the last
+#: iteration's parameters. The second test keeps a loss that wavers near 0,
+#: where a factor of 100 is rounding, from counting.
 DIVERGENCE_FACTOR = 100.0
 
 
@@ -152,6 +154,10 @@ class SolverState:
         The relaxation, with the current point of its schedule.
     iteration : int, default=0
         Iterations completed since the schedules started.
+    lowest_loss, first_loss : float, default=inf
+        The lowest training loss of those iterations, and that of the first,
+        which the divergence test compares with; they persist across
+        ``partial_fit`` calls.
     """
 
     coefs: list[Array]
@@ -162,6 +168,8 @@ class SolverState:
     activation_steps: list[StepSize]
     relaxation: Relaxation
     iteration: int = 0
+    lowest_loss: float = math.inf
+    first_loss: float = math.inf
 
     def moved(self, place: Callable[[Array], Array]) -> "SolverState":
         """Return a copy whose arrays are ``place(array)``: to or from a device."""
@@ -179,6 +187,8 @@ class SolverState:
             activation_steps=steps[n_weights:],
             relaxation=copy.copy(self.relaxation),
             iteration=self.iteration,
+            lowest_loss=self.lowest_loss,
+            first_loss=self.first_loss,
         )
 
 
@@ -291,6 +301,8 @@ class TIAMSolver:
         intercepts: list[Array],
         relaxation: Relaxation,
         iteration: int,
+        lowest_loss: float = math.inf,
+        first_loss: float = math.inf,
     ) -> SolverState:
         start = relaxation.rho + self.config.alpha
         return SolverState(
@@ -304,6 +316,8 @@ class TIAMSolver:
             ],
             relaxation=relaxation,
             iteration=iteration,
+            lowest_loss=lowest_loss,
+            first_loss=first_loss,
         )
 
     def bind(
@@ -357,7 +371,12 @@ class TIAMSolver:
         """
         state.relaxation.start()
         fresh = self._fresh_state(
-            state.coefs, state.intercepts, state.relaxation, state.iteration
+            state.coefs,
+            state.intercepts,
+            state.relaxation,
+            state.iteration,
+            state.lowest_loss,
+            state.first_loss,
         )
         self.lift(fresh, batch)
         return fresh
@@ -755,6 +774,9 @@ class TIAMSolver:
         ``progress``, if given, is called after each iteration with the
         iteration count, the training loss and the schedule's values.
 
+        The warnings' ``stacklevel`` points at the caller of the estimator's
+        ``fit`` or ``partial_fit``, two frames above this method.
+
         Nothing is lost when training goes wrong. A non-finite iterate stops
         training, and a ``KeyboardInterrupt`` does too; the parameters of the
         last completed iteration (or of the best validation score) are
@@ -795,7 +817,7 @@ class TIAMSolver:
                         f"TIAM: Maximum iterations ({max_iter}) reached and the "
                         "optimization hasn't converged yet.",
                         ConvergenceWarning,
-                        stacklevel=2,
+                        stacklevel=5,
                     )
         except KeyboardInterrupt:
             # The interrupted sweep updated some blocks and not others: go
@@ -807,7 +829,7 @@ class TIAMSolver:
                 f"iteration(s); the model keeps the parameters of the {kept} "
                 "completed iteration.",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=5,
             )
         self._warn_unconverged()
         return self._result(state, driver.n_samples)
@@ -824,7 +846,6 @@ class TIAMSolver:
         self._no_improvement = 0
         self._n_iter = 0
         self._stopped = False
-        self._lowest_loss = math.inf
         self._good = self.parameters(state)
         self._best = self._good
 
@@ -847,7 +868,9 @@ class TIAMSolver:
         relaxation = state.relaxation
         if relaxation.restarts_at(iteration):
             state = driver.restart(state)
-        elif iteration > 0:
+        elif state.iteration > 0:
+            # The schedule counts the iterations of the state, which go on
+            # across partial_fit calls, not those of this call.
             relaxation.advance()
         self._inertia = self.config.inertia_at(state.iteration)
         self._reports = []
@@ -860,34 +883,40 @@ class TIAMSolver:
             )
         except NonFiniteError:
             finite = False
+        # Counted over the state's iterations, which go on across partial_fit.
+        done = state.iteration
         if not finite:
             state = self._recovered(state)
             warnings.warn(
                 "TIAM produced a non-finite value (an overflow) at iteration "
-                f"{iteration + 1} and stopped; the model keeps the parameters of "
-                f"iteration {iteration}. Standardise the features and the "
+                f"{done + 1} and stopped; the model keeps the parameters of "
+                f"iteration {done}. Standardise the features and the "
                 "targets, or lower rho.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=6,
             )
             self._stopped = True
             return state
-        if loss > DIVERGENCE_FACTOR * self._lowest_loss:
+        lowest = state.lowest_loss
+        if loss > DIVERGENCE_FACTOR * lowest and loss > state.first_loss:
             state = self._recovered(state)
             warnings.warn(
                 f"TIAM's training loss rose to {loss:.3g} at iteration "
-                f"{iteration + 1}, over {DIVERGENCE_FACTOR:g} times its lowest "
-                f"value so far ({self._lowest_loss:.3g}): the iteration diverged, "
+                f"{done + 1}, over {DIVERGENCE_FACTOR:g} times its lowest "
+                f"value so far ({lowest:.3g}): the iteration diverged, "
                 f"and training stopped; the model keeps the parameters of "
-                f"iteration {iteration}. Lower the inertias (a centre inertia "
+                f"iteration {done}. Lower the inertias (a centre inertia "
                 "with extrapolation_inertia > 0, or a gradient inertia far below "
                 "it, overshoot in mini-batch) or rho.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=6,
             )
             self._stopped = True
             return state
-        self._lowest_loss = min(self._lowest_loss, loss)
+        state.lowest_loss = min(lowest, loss)
+        if state.iteration == 0:
+            state.first_loss = loss
+        self._best_loss = min(self._best_loss, loss)
         state.iteration += 1
         self._n_iter = iteration + 1
         self._good = self.parameters(state)
@@ -930,6 +959,8 @@ class TIAMSolver:
             _copies(self.xp, intercepts),
             state.relaxation,
             state.iteration,
+            state.lowest_loss,
+            state.first_loss,
         )
 
     def _print(
@@ -964,7 +995,7 @@ class TIAMSolver:
                     f"TIAM: the {what} did not reach its tolerance in "
                     f"{unconverged} iteration(s); check the targets and rho.",
                     ConvergenceWarning,
-                    stacklevel=3,
+                    stacklevel=6,
                 )
 
     def _result(self, state: SolverState, n_samples: int) -> SolveResult:
@@ -1004,8 +1035,6 @@ class TIAMSolver:
         value = -score if score is not None else loss
         if score is not None:
             self._best_score = max(self._best_score, score)
-        else:
-            self._best_loss = min(self._best_loss, loss)
         if not state.relaxation.settled():
             return False
         if value <= self._reference - tol:
@@ -1068,6 +1097,10 @@ class _MiniBatches:
         random_state: Any,
     ) -> None:
         self.solver = solver
+        if getattr(inputs, "format", None) == "csc":
+            # Rows are sliced once per batch: from CSC that reads every
+            # nonzero, from CSR only the batch's.
+            inputs = inputs.tocsr()
         self.inputs, self.targets, self.sample_weight = inputs, targets, sample_weight
         self.batch_size = batch_size
         self.random_state = random_state

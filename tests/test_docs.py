@@ -6,6 +6,7 @@ pages and the gallery never land in the working tree.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -114,7 +115,7 @@ def test_docs_build_with_warnings_as_errors(built_docs):
 def test_benchmarks_page_shows_the_committed_report_and_its_figures(built_docs):
     page = (built_docs / "benchmarks.html").read_text(encoding="utf-8")
     report = (ROOT / "BENCHMARKS.md").read_text(encoding="utf-8")
-    for heading in ("The four target figures", "The physical limit"):
+    for heading in ("TIAM against adam", "The physical limit"):
         assert heading in report and heading in page
     figures = sorted((ROOT / "benchmarks" / "results").glob("*.png"))
     assert figures
@@ -122,6 +123,25 @@ def test_benchmarks_page_shows_the_committed_report_and_its_figures(built_docs):
         assert f"benchmarks/results/{figure.name}" in report
         assert (built_docs / "_images" / figure.name).is_file()
         assert figure.name in page
+
+
+MATH_PAGES = ["user_guide/hyperparameters", "user_guide/alternating_minimisation"]
+
+
+@pytest.mark.parametrize("page", MATH_PAGES)
+def test_math_pages_load_mathjax_from_the_build_not_a_network(built_docs, page):
+    """Equations render offline: the page's MathJax script is the copy in the
+    build's _static folder, and no script comes from another host."""
+    html = (built_docs / f"{page}.html").read_text(encoding="utf-8")
+    assert "\\(" in html or "math notranslate" in html, "no math on this page"
+    scripts = re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", html)
+    assert scripts
+    assert not [src for src in scripts if re.match(r"(https?:)?//", src)]
+    mathjax = [src for src in scripts if "mathjax" in src.lower()]
+    assert mathjax == ["../_static/mathjax/tex-chtml.js"]
+    assert (built_docs / "_static" / "mathjax" / "tex-chtml.js").is_file()
+    fonts = built_docs / "_static" / "mathjax" / "output" / "chtml" / "fonts"
+    assert any(fonts.rglob("*.woff"))
 
 
 def test_every_example_runs_and_draws(built_docs):
@@ -147,3 +167,5 @@ def test_exception_is_documented(built_docs):
         built_docs / "generated" / "sktiam.InsufficientMemoryError.html"
     ).read_text()
     assert "MemoryError" in page and "ValueError" in page
+    page = (built_docs / "generated" / "sktiam.UnscaledInputWarning.html").read_text()
+    assert "UserWarning" in page and "StandardScaler" in page

@@ -334,14 +334,14 @@ def test_sample_weight_counts_as_repeated_samples():
 
 
 def test_unscaled_features_warn_once_and_say_what_to_do():
-    """Raw breast_cancer: column standard deviations from 0.0026 to 569."""
+    """Raw breast_cancer: column ranges from 0.029 to 4069."""
     X, y = load_breast_cancer(return_X_y=True)
     model = TIAMClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
     with pytest.warns(UnscaledInputWarning, match="StandardScaler") as record:
         fit_quietly(model, X, y)
     assert len([w for w in record if w.category is UnscaledInputWarning]) == 1
-    ratio = X.std(axis=0).max() / X.std(axis=0).min()
-    assert f"{ratio:.3g}" in str(record[0].message)
+    ranges = X.max(axis=0) - X.min(axis=0)
+    assert f"{ranges.max() / ranges.min():.3g}" in str(record[0].message)
     # Standardised, or merely on one scale, the data raise nothing.
     with warnings.catch_warnings():
         warnings.simplefilter("error", UnscaledInputWarning)
@@ -349,4 +349,20 @@ def test_unscaled_features_warn_once_and_say_what_to_do():
         fit_quietly(model, X / X.std(axis=0), y)
         fit_quietly(model, sparse.csr_matrix(X / X.std(axis=0)), y)
     with pytest.warns(UnscaledInputWarning):
+        fit_quietly(model, sparse.csr_matrix(X), y)
+
+
+def test_constant_and_one_hot_columns_do_not_count_as_unscaled():
+    """A constant column (whose computed spread may be rounding noise) is
+    left out, and the one-hot column of a rare category (range 1, standard
+    deviation 0.03) is on the same scale as standardised columns."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rare = np.zeros(len(X))
+    rare[0] = 1.0
+    X = np.column_stack([X, np.full(len(X), 0.1), rare])
+    model = TIAMClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnscaledInputWarning)
+        fit_quietly(model, X, y)
         fit_quietly(model, sparse.csr_matrix(X), y)

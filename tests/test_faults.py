@@ -186,9 +186,6 @@ def test_a_diverging_mini_batch_fit_stops_and_keeps_the_last_good_parameters(ine
     stopped = model.n_iter_
     assert 0 < stopped < 200
     _assert_finite_and_usable(model, X_many)
-    # The loss at the stop is no more than 100 times the lowest one.
-    curve = np.array(model.loss_curve_)
-    assert curve[-1] <= 100 * curve.min()
     reference = fit_quietly(
         TIAMRegressor(**{**params, "max_iter": stopped}), X_many, y_many / y_many.std()
     )

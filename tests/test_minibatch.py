@@ -1,6 +1,7 @@
 """Tests of mini-batch TIAM: the lifted sweep, epochs, partial_fit and its errors."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -252,7 +253,8 @@ def test_shuffled_fits_are_reproducible_bitwise_and_seeds_matter():
     assert_same_parameters(first, second)
     other = fit_quietly(TIAMClassifier(random_state=4, **params), X, y)
     assert not np.array_equal(first.coefs_[0], other.coefs_[0])
-    # Without shuffling, the seed only sets the initial weights.
+    # The order of the rows matters: the unshuffled fit, from the same
+    # initial weights, ends elsewhere.
     unshuffled = fit_quietly(
         TIAMClassifier(random_state=3, shuffle=False, **params), X, y
     )
@@ -297,3 +299,69 @@ def test_fitted_model_pickles_without_per_sample_state():
         again = pickle.loads(pickle.dumps(model))
         again.partial_fit(X, y)  # the state travels with the model
     assert sizes[0] == sizes[1]
+
+
+def test_partial_fit_runs_the_continuation_schedule_across_calls():
+    """``penalty_growth`` multiplies both penalties before every iteration
+    after the first, also when each iteration is its own partial_fit call."""
+    X, y = _blobs()
+    model = TIAMClassifier(hidden_layer_sizes=(8,), penalty_growth=2.0, random_state=0)
+    for _ in range(4):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    rho = model.rho
+    assert model.diagnostics_["rho"] == pytest.approx([rho * 2.0**k for k in range(4)])
+    gamma = model.activation_penalty
+    assert model.diagnostics_["activation_penalty"] == pytest.approx(
+        [gamma * 2.0**k for k in range(4)]
+    )
+
+
+def test_partial_fit_tracks_the_best_loss_over_all_calls():
+    X, y = _blobs()
+    model = TIAMClassifier(hidden_layer_sizes=(8,), random_state=0)
+    for _ in range(3):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    assert len(model.loss_curve_) == 3
+    assert model.best_loss_ == min(model.loss_curve_)
+
+
+def test_partial_fit_takes_the_dtype_of_each_call():
+    X, y = _blobs()
+    model = TIAMClassifier(hidden_layer_sizes=(8,), random_state=0)
+    model.partial_fit(X, y, classes=[0, 1, 2])
+    assert model.coefs_[0].dtype == np.float64
+    model.partial_fit(X.astype(np.float32), y)
+    assert all(c.dtype == np.float32 for c in model.coefs_ + model.intercepts_)
+    assert model.predict_proba(X.astype(np.float32)).dtype == np.float32
+
+
+def test_a_diverging_stream_of_partial_fit_calls_stops_and_keeps_its_weights():
+    """The divergence test compares with the lowest loss of all calls, so a
+    stream of one-epoch partial_fit calls is caught as a fit is, and the call
+    that diverged leaves the weights it started from."""
+    rng = np.random.RandomState(2)
+    X = rng.randn(400, 6)
+    y = X @ np.arange(1.0, 7.0) + np.sin(3 * X[:, 0])
+    y /= y.std()
+    model = TIAMRegressor(
+        hidden_layer_sizes=(16, 16),
+        center_inertia=0.9,
+        gradient_inertia=0.9,
+        extrapolation_inertia=0.3,
+        rho=0.03,
+        batch_size=40,
+        random_state=0,
+    )
+    for call in range(200):
+        before = [c.copy() for c in model.coefs_] if call else None
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            model.partial_fit(X, y)
+        if any("diverged" in str(w.message) for w in record):
+            break
+    else:
+        pytest.fail("the stream never diverged")
+    assert call > 0
+    for kept, started in zip(model.coefs_, before, strict=True):
+        np.testing.assert_array_equal(kept, started)
+    assert np.all(np.isfinite(model.predict(X)))
