@@ -150,7 +150,7 @@ def check_memory(
             else "Use fewer samples or smaller hidden layers."
         )
         if batch_size is None:
-            advice += " Mini-batch training (batch_size='auto') needs less."
+            advice += " Mini-batch training (the default batch_size=64) needs less."
         raise InsufficientMemoryError(
             f"TIAM's training state for {n_samples} samples and layers "
             f"{layer_units} needs about {_format_bytes(needed)}, but only "

@@ -50,7 +50,8 @@ def test_quick_run_writes_table_report_and_figures(tmp_path):
     rows = [line for line in completed.stdout.splitlines() if line.startswith("| ")]
     header = [cell.strip() for cell in rows[0].split("|")[1:-1]]
     assert header == ["dataset"] + [SHORT[m] for m in METHODS]
-    cells = {row.split("|")[1].strip(): row.split("|")[2:-1] for row in rows[2:]}
+    # rows[0] is the header; the rule under it ("|---|") does not start "| ".
+    cells = {row.split("|")[1].strip(): row.split("|")[2:-1] for row in rows[1:]}
     assert set(cells) == set(QUICK_DATASETS)
     for scores in cells.values():
         assert len(scores) == len(METHODS)
@@ -98,3 +99,62 @@ def test_quick_run_refuses_to_overwrite_a_full_runs_results(tmp_path):
     assert completed.returncode != 0
     assert "holds the results of a full run" in completed.stderr
     assert json.loads((tmp_path / "results.json").read_text()) == saved
+
+
+def _part(folder: Path, datasets: list[str], seeds: list[int], seconds: float) -> dict:
+    """Write a part's results.json, with one fit record per dataset."""
+    results = {
+        "config": {
+            "datasets": datasets,
+            "seeds": seeds,
+            "methods": METHODS,
+            "max_iter": None,
+            "scaling_max_iter": 10,
+            "quick": False,
+        },
+        "machine": {"cpu": folder.name},
+        "gemm": {"square": 1.0, "shaped": {d: float(len(d)) for d in datasets}},
+        "runs": [{"dataset": d, "method": "mlp-adam"} for d in datasets],
+        "score_times": [{"dataset": d} for d in datasets],
+        "profile": {"dataset": folder.name},
+        "total_seconds": seconds,
+        "command": f"python -m benchmarks --datasets {' '.join(datasets)}",
+    }
+    folder.mkdir()
+    (folder / "results.json").write_text(json.dumps({"results": results}))
+    return results
+
+
+def _merge(*folders: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "benchmarks.merge", *map(str, folders)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_merge_joins_parts_in_order_and_refuses_mismatched_ones(tmp_path):
+    first = _part(tmp_path / "a", ["wine", "digits"], [0, 1], 10.0)
+    second = _part(tmp_path / "b", ["flights"], [0, 1], 5.5)
+    assert _merge(tmp_path / "out", tmp_path / "a", tmp_path / "b").returncode == 0
+    merged = json.loads((tmp_path / "out" / "results.json").read_text())["results"]
+    assert merged["config"]["datasets"] == ["wine", "digits", "flights"]
+    assert merged["runs"] == first["runs"] + second["runs"]
+    assert merged["score_times"] == first["score_times"] + second["score_times"]
+    assert merged["gemm"]["shaped"] == {"wine": 4.0, "digits": 6.0, "flights": 7.0}
+    assert merged["total_seconds"] == 15.5
+    # The machine and the profile are the first part's.
+    assert merged["machine"] == {"cpu": "a"}
+    assert merged["profile"] == {"dataset": "a"}
+    assert [p["datasets"] for p in merged["parts"]] == [["wine", "digits"], ["flights"]]
+
+    _part(tmp_path / "c", ["boston"], [0], 1.0)
+    refused = _merge(tmp_path / "out2", tmp_path / "a", tmp_path / "c")
+    assert refused.returncode != 0
+    assert "differ in seeds" in refused.stderr
+    refused = _merge(tmp_path / "out3", tmp_path / "a", tmp_path / "a")
+    assert refused.returncode != 0
+    assert "Two parts ran the datasets" in refused.stderr
+    assert not (tmp_path / "out2").exists() and not (tmp_path / "out3").exists()

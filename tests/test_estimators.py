@@ -160,7 +160,7 @@ def test_fitted_attributes():
     for key in [*keys, "activation_penalty", "prox_iterations"]:
         assert len(model.diagnostics_[key]) == model.n_iter_
     assert len(model.diagnostics_["coupling_residual"][0]) == 3
-    box = TIAMClassifier(relaxation="box", **SMALL).fit(X, y)
+    box = TIAMClassifier(relaxation="box", batch_size=None, **SMALL).fit(X, y)
     assert len(box.diagnostics_["epsilon"]) == box.n_iter_
     assert "activation_penalty" not in box.diagnostics_
 

@@ -110,7 +110,8 @@ def test_keyboard_interrupt_keeps_a_usable_model(monkeypatch, early_stopping):
             raise KeyboardInterrupt
         original(self, state, batch, layer, product)
 
-    params = dict(SMALL, max_iter=30, early_stopping=early_stopping)
+    # One batch per epoch ("auto" is all 80 rows): one bias step per layer.
+    params = dict(SMALL, max_iter=30, early_stopping=early_stopping, batch_size="auto")
     monkeypatch.setattr(TIAMSolver, "update_bias", interrupted)
     model = TIAMClassifier(**params)
     with pytest.warns(ConvergenceWarning, match="interrupted by the user after 5"):
@@ -129,7 +130,7 @@ def test_early_stopping_restores_the_best_validation_parameters_not_the_last():
         TIAMClassifier(
             hidden_layer_sizes=(8,),
             batch_size=None,
-            alpha=1e-3,
+            alpha=0.3,  # 1e-3 on the objective of means over the 300 rows
             center_inertia=0.8,
             gradient_inertia=0.8,
             early_stopping=True,

@@ -144,6 +144,7 @@ def test_constraint_holds_after_every_iteration(activation):
 # Schedules held fixed: epsilon for the box, rho and gamma for the penalty.
 FIXED_SCHEDULE = {
     "box": dict(
+        batch_size=None,
         box_epsilon=0.3,
         box_epsilon_decay=1.0,
         box_epsilon_min=0.3,
@@ -156,7 +157,14 @@ FIXED_SCHEDULE = {
 def _fit_without_stopping(Estimator=TIAMClassifier, y=None, **params):
     """Fit on the blobs for exactly ``max_iter`` iterations (default 60)."""
     X, labels = _blobs()
-    params = {"hidden_layer_sizes": (10, 10), "max_iter": 60, "alpha": 1e-3, **params}
+    # A weight decay of 1e-3 on the objective of means: alpha is divided by
+    # the rows (all of them in full batch).
+    params = {
+        "hidden_layer_sizes": (10, 10),
+        "max_iter": 60,
+        "alpha": 1e-3 * len(X),
+        **params,
+    }
     model = Estimator(tol=0.0, n_iter_no_change=1000, random_state=0, **params)
     with pytest.warns(Warning):
         model.fit(X, labels if y is None else y(X))
@@ -218,6 +226,7 @@ def test_without_safeguard_the_same_run_can_increase(relaxation):
 def test_monotone_objective_with_schedule_never_increases_while_epsilon_is_fixed():
     model = _fit_without_stopping(
         relaxation="box",
+        batch_size=None,
         center_inertia=0.5,
         gradient_inertia=0.5,
         extrapolation_inertia=0.3,
@@ -246,7 +255,7 @@ def test_continuation_drives_both_residuals_to_zero(activation, batch_size):
         relaxation="penalty",
         penalty_growth=1.2,
         max_penalty_growth=1e6,
-        max_iter=300,
+        max_iter=500,
     )
     record = model.diagnostics_
     coupling = np.array([max(r) for r in record["coupling_residual"]])
@@ -337,6 +346,7 @@ def test_constant_epsilon_schedule_can_stop_early():
     model = TIAMClassifier(
         hidden_layer_sizes=(6,),
         relaxation="box",
+        batch_size=None,
         box_epsilon=0.5,
         box_epsilon_decay=1.0,
         box_epsilon_min=1e-3,
@@ -394,7 +404,7 @@ def test_nesterov_schedule_steps_with_the_fista_inertia(relaxation):
     config = TIAMConfig(
         Activation("relu", 0.3),
         SquaredLoss(),
-        start.alpha,
+        start.alpha / 40,  # divided by the rows, all 40 in full batch
         (0.0, 0.0, 0.0),
         True,
         1e-10,
@@ -424,7 +434,13 @@ def test_an_epsilon_cycle_equals_a_warm_started_refit():
     X, y = make_classification(
         n_samples=120, n_features=6, n_informative=4, n_classes=3, random_state=0
     )
-    params = dict(hidden_layer_sizes=(8, 6), tol=0.0, random_state=0, relaxation="box")
+    params = dict(
+        hidden_layer_sizes=(8, 6),
+        tol=0.0,
+        random_state=0,
+        relaxation="box",
+        batch_size=None,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         cycled = TIAMClassifier(box_epsilon_cycle=7, max_iter=14, **params).fit(X, y)
