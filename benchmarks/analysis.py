@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from sktiam import training_state_bytes
+from sktiam import TIAMClassifier, training_state_bytes
 
 from .datasets import DATASETS
 from .machine import tiam_flops_per_iteration, tiam_minibatch_flops_per_epoch
@@ -30,6 +30,9 @@ from .methods import (
     TIAM_DEFAULT,
     TIAM_FULL_BATCH,
 )
+
+#: Rows of a batch of the TIAM defaults.
+DEFAULT_BATCH = TIAMClassifier().batch_size
 
 TARGET_FRACTION = 0.1
 #: The ablations full-batch TIAM is compared with, and the target ratio of
@@ -196,8 +199,8 @@ def _physical(results: dict, datasets: list, methods: list, by_key: dict) -> lis
             rate = mean_std(achieved)
             memory = [r["peak_memory"] for r in group if r["peak_memory"] is not None]
             first = group[0]
-            batch = METHODS[method].params.get("batch_size", "auto")
-            rows_per_batch = None if batch is None else min(200, first["n_train"])
+            batch = METHODS[method].params.get("batch_size", DEFAULT_BATCH)
+            rows_per_batch = None if batch is None else min(batch, first["n_train"])
             itemsize = 4 if DATASETS[dataset].scaling else 8
             estimate = training_state_bytes(
                 first["n_train"], first["layer_units"], itemsize, False, rows_per_batch

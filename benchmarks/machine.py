@@ -15,6 +15,8 @@ from importlib import metadata
 import numpy as np
 from threadpoolctl import threadpool_info
 
+import sktiam
+
 #: Libraries whose versions the report records.
 LIBRARIES = ("sktiam", "numpy", "scipy", "scikit-learn", "matplotlib", "mlxtend")
 #: Share of all cores used by other processes below which the machine is idle.
@@ -61,6 +63,9 @@ def machine_info() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
+    # The module's own version: an editable install's metadata keeps the
+    # version it was installed at.
+    versions["sktiam"] = sktiam.__version__
     return {
         "cpu": cpu_model(),
         "cores": cores,

@@ -183,6 +183,10 @@ def traced_peak_memory(estimator: Any, split: Split) -> float:
     return float(peak - baseline)
 
 
+def _rows(split: Split) -> int:
+    return int(split.X_train.shape[0])
+
+
 def _grid_below(n_iter: int) -> list[int]:
     return [k for k in ITERATION_GRID if k < n_iter]
 
@@ -193,7 +197,9 @@ def _refit_curve(
     """Trace the loss of a solver without ``loss_curve_`` by refits on the grid."""
     iterations, losses, seconds = [], [], []
     for k in _grid_below(n_iter):
-        fit = timed_fit(method.make(task, seed, max_iter=k), split, timing)
+        fit = timed_fit(
+            method.make(task, seed, max_iter=k, n_train=_rows(split)), split, timing
+        )
         iterations.append(int(fit.estimator.n_iter_))
         losses.append(float(fit.estimator.loss_))
         seconds.append(fit.wall)
@@ -236,7 +242,9 @@ def measure(
     Run
         The measurements.
     """
-    fit = timed_fit(method.make(task, seed, max_iter), split, timing)
+    fit = timed_fit(
+        method.make(task, seed, max_iter, n_train=_rows(split)), split, timing
+    )
     estimator, wall = fit.estimator, fit.wall
     n_iter = int(estimator.n_iter_)
     if hasattr(estimator, "loss_curve_"):
@@ -285,7 +293,9 @@ def measure(
     if trace_memory:
         capped = max_iter if max_iter is not None else MEMORY_ITERATIONS
         capped = min(capped, MEMORY_ITERATIONS)
-        run.peak_memory = traced_peak_memory(method.make(task, seed, capped), split)
+        run.peak_memory = traced_peak_memory(
+            method.make(task, seed, capped, n_train=_rows(split)), split
+        )
     return run
 
 
@@ -327,7 +337,10 @@ def time_to_score(
     is the first that scores at least ``target`` on the test part, with the
     wall time of that refit (it starts from scratch, so its wall time is the
     time to get there). From ``k = 2`` on, the grid overstates the
-    iterations by at most a factor 1.5.
+    iterations by at most a factor 1.5. When ``final`` itself scores below
+    ``target`` the answer is None without refits: a score that an earlier
+    iteration reached and the fit then lost is not searched for (the refits
+    would cost three full fits).
 
     Parameters
     ----------
@@ -353,10 +366,12 @@ def time_to_score(
     tuple of (int, float) or None
         ``(iterations, seconds)``, or None when no fit reaches ``target``.
     """
+    if final.score < target:
+        return None
     for k in _grid_below(n_iter):
-        fit = timed_fit(method.make(task, seed, max_iter=k), split, timing)
+        fit = timed_fit(
+            method.make(task, seed, max_iter=k, n_train=_rows(split)), split, timing
+        )
         if fit.estimator.score(split.X_test, split.y_test) >= target:
             return int(fit.estimator.n_iter_), fit.wall
-    if final.score >= target:
-        return final.n_iter, final.fit_time
-    return None
+    return final.n_iter, final.fit_time

@@ -3,9 +3,11 @@
 - ``mlp-adam``, ``mlp-lbfgs``, ``mlp-sgd``: scikit-learn's MLPClassifier /
   MLPRegressor with that solver and every other parameter at its default.
 - ``tiam-minibatch``: TIAMClassifier / TIAMRegressor with the defaults:
-  mini-batch TIAM (``batch_size="auto"``), penalty relaxation.
-- ``tiam-full-batch``: the defaults with ``batch_size=None``: full-batch
-  TIAM, the paper's iteration, with the penalty relaxation.
+  mini-batch TIAM (batches of 64 rows), penalty relaxation.
+- ``tiam-full-batch``: the defaults with ``batch_size=None``, fixed
+  penalties (``penalty_growth=1``) and ``alpha`` 1e-5 times the training
+  rows: full-batch TIAM, the paper's iteration, with the penalty
+  relaxation, at the settings the sweep of the defaults found best for it.
 - ``tiam-box``: the paper's relaxation, ``relaxation="box"`` (full batch),
   at the settings the first release's sweep found best for it.
 - ``tiam-no-inertia``: full-batch TIAM with all three inertias 0, plain
@@ -58,10 +60,17 @@ class Method:
     def mini_batch(self) -> bool:
         """Whether the method trains in batches (an iteration is an epoch)."""
         if self.is_tiam:
-            return self.params.get("batch_size", "auto") is not None
+            default = TIAMClassifier().batch_size
+            return self.params.get("batch_size", default) is not None
         return self.params.get("solver") in ("adam", "sgd")
 
-    def make(self, task: str, seed: int, max_iter: int | None = None) -> Any:
+    def make(
+        self,
+        task: str,
+        seed: int,
+        max_iter: int | None = None,
+        n_train: int | None = None,
+    ) -> Any:
         """Return an unfitted estimator for ``task``.
 
         Parameters
@@ -73,6 +82,9 @@ class Method:
         max_iter : int or None, default=None
             Cap on the iterations (epochs for adam and sgd); None keeps the
             estimator's default.
+        n_train : int or None, default=None
+            Training rows; needed by a method whose ``params`` give
+            ``alpha_per_row``, whose ``alpha`` is that times ``n_train``.
 
         Returns
         -------
@@ -81,6 +93,10 @@ class Method:
         """
         estimator = self.classifier if task == "classification" else self.regressor
         params = dict(self.params)
+        if "alpha_per_row" in params:
+            if n_train is None:
+                raise ValueError(f"{self.name} needs n_train for its alpha.")
+            params["alpha"] = params.pop("alpha_per_row") * n_train
         if max_iter is not None:
             params["max_iter"] = max_iter
         return estimator(
@@ -96,12 +112,17 @@ NO_INERTIA = {
     "gradient_inertia": 0.0,
     "extrapolation_inertia": 0.0,
 }
-FULL_BATCH = {"batch_size": None}
-#: The box relaxation's best settings in the first release's sweep.
+#: Full-batch TIAM as the sweep of the defaults measured it: fixed penalties,
+#: and a weight decay of 1e-5 on the objective whose data terms are means
+#: over the rows. ``alpha`` follows MLPClassifier's scale, divided by the
+#: rows (all of them in full batch), so it is 1e-5 times the training rows.
+FULL_BATCH = {"batch_size": None, "penalty_growth": 1.0, "alpha_per_row": 1e-5}
+#: The box relaxation's best settings in the first release's sweep (weight
+#: decay 1e-3 on the objective of means, so ``alpha`` 1e-3 times the rows).
 BOX = {
     "relaxation": "box",
     "batch_size": None,
-    "alpha": 1e-3,
+    "alpha_per_row": 1e-3,
     "center_inertia": 0.8,
     "gradient_inertia": 0.8,
 }

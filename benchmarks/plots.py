@@ -13,10 +13,22 @@ COLOURS = {
     "mlp-adam": "tab:blue",
     "mlp-lbfgs": "tab:cyan",
     "mlp-sgd": "tab:purple",
-    "tiam": "tab:red",
+    "tiam-minibatch": "tab:red",
+    "tiam-full-batch": "tab:brown",
+    "tiam-box": "tab:gray",
     "tiam-no-inertia": "tab:orange",
     "tiam-nesterov": "tab:green",
 }
+#: Type sizes that stay legible when a figure is shown about 800 pixels wide.
+matplotlib.rcParams.update(
+    {
+        "font.size": 12,
+        "axes.titlesize": 13,
+        "axes.labelsize": 12,
+        "legend.fontsize": 10,
+        "figure.titlesize": 14,
+    }
+)
 
 
 def plot_losses(dataset: str, runs: list[dict], target: float, path: Path) -> Path:
@@ -41,7 +53,7 @@ def plot_losses(dataset: str, runs: list[dict], target: float, path: Path) -> Pa
     Path
         ``path``.
     """
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    figure, axes = plt.subplots(1, 2, figsize=(11, 5))
     labelled = set()
     for run in runs:
         method = run["method"]
@@ -78,7 +90,7 @@ def plot_losses(dataset: str, runs: list[dict], target: float, path: Path) -> Pa
     axes[0].set_xlabel("iteration (epoch for adam and sgd)")
     axes[1].set_xlabel("seconds")
     axes[1].set_xscale("log")
-    axes[0].legend(fontsize=8)
+    axes[0].legend()
     figure.suptitle(f"{dataset}: training loss, one line per seed")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -102,7 +114,7 @@ def plot_scaling(scaling: dict, path: Path) -> Path:
     Path
         ``path``.
     """
-    figure, axis = plt.subplots(figsize=(7, 5))
+    figure, axis = plt.subplots(figsize=(8, 5.5))
     for method, entry in scaling.items():
         axis.errorbar(
             entry["n"],
@@ -119,7 +131,7 @@ def plot_scaling(scaling: dict, path: Path) -> Path:
     axis.set_ylabel("seconds per iteration (fit time / iterations)")
     axis.set_title("Scaling series: time per iteration against n")
     axis.grid(True, which="both", alpha=0.3)
-    axis.legend(fontsize=8)
+    axis.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)

@@ -29,6 +29,7 @@ from .methods import (
     TIAM_DEFAULT,
     TIAM_FULL_BATCH,
 )
+from .runner import BATCH_ROWS, LARGE_ITERATIONS
 
 #: Short column names of the methods.
 SHORT = {
@@ -246,7 +247,9 @@ def targets_section(summary: dict, results: dict) -> str:
         "then the full run; the first fit whose test score is at least adam's "
         "final test score on the same split gives the time, its wall time. The "
         "figure is that time over adam's fit time, mean over the seeds where "
-        "TIAM gets there. On the scaling series every fit is capped (see "
+        "TIAM gets there. Where TIAM's full run scores below adam's, the "
+        "refits are skipped and the seed counts as not reached. On the "
+        "scaling series and on flights every fit is capped (see "
         "*What is measured*), adam's too.",
         "",
         "| dataset | method | reached (seeds) | iterations | time / adam's fit time |",
@@ -389,8 +392,8 @@ def physical_section(summary: dict, results: dict) -> str:
         f"fastest of {results['config']['gemm_repeats']} float64 products of two "
         f"{size} × {size} matrices with NumPy (2·{size}³ flops each). The "
         "'shaped' rate is measured on the shapes of a TIAM step on that dataset "
-        "instead: `A W` and `Aᵀ R` of every layer, with a batch's 200 rows for "
-        "mini-batch TIAM.",
+        "instead: `A W` and `Aᵀ R` of every layer, with a batch's "
+        f"{BATCH_ROWS} rows for mini-batch TIAM.",
         "",
         "Flops per iteration are counted from the shapes (widths u_0 … u_L, "
         "S_W = Σ_{l=1..L} u_{l−1} u_l, S_A = Σ_{l=2..L} u_{l−1} u_l):",
@@ -488,6 +491,10 @@ def machine_section(results: dict) -> str:
         ),
         f"- whole run: {results['total_seconds'] / 60:.1f} minutes",
     ]
+    for part in results.get("parts", []):
+        out.append(
+            f"- part of the run ({', '.join(part['datasets'])}): `{part['command']}`"
+        )
     if shared_fits:
         out.append(
             "- **Other processes used the cores during some fits, whose timings "
@@ -522,7 +529,9 @@ def definitions_section(results: dict) -> str:
         + (f", capped at {config['max_iter']}" if config["max_iter"] else "")
         + f"; on the scaling series every fit is capped at "
         f"{config['scaling_max_iter']} iterations, so its scores are those of "
-        "short runs. An iteration is an epoch for adam, sgd and mini-batch "
+        "short runs; on the largest sets every method is capped at "
+        + ", ".join(f"{k} for {name}" for name, k in LARGE_ITERATIONS.items())
+        + " iterations. An iteration is an epoch for adam, sgd and mini-batch "
         "TIAM, an L-BFGS iteration for lbfgs, a sweep over all blocks for "
         "full-batch TIAM.",
         "- Fit time: wall-clock seconds of `fit`. Seconds per iteration: fit "
@@ -589,8 +598,15 @@ def write_report(
             "TIAM against scikit-learn's multilayer perceptrons (adam, lbfgs, sgd) "
             "and against the older alternating-minimisation variants, on the "
             "same splits and one machine. Every number below, up to the "
-            f"figures, comes from one run of `{results['command']}`; the raw "
-            "results are in `benchmarks/results/results.json`.",
+            "figures, comes from "
+            + (
+                f"one run in {len(results['parts'])} parts, merged by "
+                "`python -m benchmarks.merge` (the parts are listed under "
+                "Machine)"
+                if results.get("parts")
+                else f"one run of `{results['command']}`"
+            )
+            + "; the raw results are in `benchmarks/results/results.json`.",
             "",
             notes,
             targets_section(summary, results),
