@@ -21,6 +21,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax from the sphinx-mathjax-offline package, copied into the
+    # build's _static: the equations render without a network.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
@@ -49,8 +52,28 @@ html_theme_options = {
     "navbar_end": ["theme-switcher", "navbar-icon-links"],
     "secondary_sidebar_items": ["page-toc"],
     "show_toc_level": 2,
+    # Every top-level page in the top bar, the benchmarks included, rather
+    # than the last ones under a "More" menu.
+    "header_links_before_dropdown": 10,
 }
-html_sidebars = {"citing": [], "changelog": [], "getting_started": []}
+# Pages without sub-pages get no left sidebar: an empty "Section Navigation"
+# would only narrow them.
+html_sidebars = {
+    page: []
+    for page in (
+        "getting_started",
+        "api",
+        "algorithm",
+        "defaults_sweep",
+        "triple_inertia",
+        "benchmarks",
+        "changelog",
+        "contributing",
+        "citing",
+    )
+}
+html_static_path = ["_static"]
+html_css_files = ["sktiam.css"]
 
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
@@ -61,6 +84,8 @@ sphinx_gallery_conf = {
     "within_subsection_order": ExplicitOrder(
         [
             "plot_quick_start.py",
+            "plot_relaxations.py",
+            "plot_mini_batch.py",
             "plot_grid_search.py",
             "plot_convergence.py",
             "plot_activations.py",

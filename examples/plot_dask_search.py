@@ -38,7 +38,7 @@ search = GridSearchCV(
     ),
     {
         "tiamclassifier__rho": [0.03, 0.1, 0.3],
-        "tiamclassifier__center_inertia": [0.0, 0.8],
+        "tiamclassifier__activation_penalty": [0.1, 0.3],
     },
     cv=3,
 )
@@ -46,22 +46,29 @@ search = GridSearchCV(
 # %%
 # Memory per worker
 # -----------------
-# Each worker thread runs one fit at a time, and a fit's memory grows with its
-# number of samples. ``training_state_bytes`` is the estimate that ``fit``
-# checks before it allocates (see :ref:`memory`). For one training fold of
-# this search (400 samples, 64 features, 32 hidden units, 10 classes, in
-# float64) it is tiny; for a million samples and two hidden layers of 512
-# units it is not. (The ``__name__`` guard is explained below.)
+# Each worker thread runs one fit at a time. ``training_state_bytes`` is the
+# estimate that ``fit`` checks before it allocates (see :ref:`memory`). With
+# the default mini-batches of 64 rows it grows by a few numbers per sample;
+# a full-batch fit (``batch_size=None``) keeps the pre-activations and
+# activations of every sample, so its memory grows with the data. For one
+# training fold of this search (400 samples, 64 features, 32 hidden units,
+# 10 classes, in float64) both are tiny; for a million samples and two
+# hidden layers of 512 units the full-batch one is not. (The ``__name__``
+# guard is explained below.)
 if __name__ == "__main__":
     for n_samples, layers, itemsize in [
         (400, [64, 32, 10], 8),
         (1_000_000, [64, 512, 512, 10], 8),
         (1_000_000, [64, 512, 512, 10], 4),
     ]:
-        n_bytes = training_state_bytes(n_samples, layers, itemsize, False)
+        mini_batch = training_state_bytes(
+            n_samples, layers, itemsize, False, batch_size=min(64, n_samples)
+        )
+        full_batch = training_state_bytes(n_samples, layers, itemsize, False)
         print(
             f"{n_samples:>9} samples, layers {layers}, float{8 * itemsize}: "
-            f"{n_bytes / 2**30:8.3f} GiB"
+            f"mini-batch {mini_batch / 2**30:7.3f} GiB, "
+            f"full batch {full_batch / 2**30:7.3f} GiB"
         )
 
 # %%
@@ -127,7 +134,7 @@ if __name__ == "__main__":
 if __name__ == "__main__":
     labels = [
         f"rho={params['tiamclassifier__rho']}\n"
-        f"p1={params['tiamclassifier__center_inertia']}"
+        f"gamma={params['tiamclassifier__activation_penalty']}"
         for params in search.cv_results_["params"]
     ]
     positions = np.arange(len(labels))
@@ -136,7 +143,7 @@ if __name__ == "__main__":
     axis.bar(positions + 0.2, distributed, 0.4, label="two Dask workers")
     axis.set_xticks(positions, labels)
     axis.set_ylim(0.5, 1.0)
-    axis.set_xlabel("candidate: rho and center_inertia p1 (gradient_inertia p2 = 0.8)")
+    axis.set_xlabel("candidate: rho and activation_penalty (gamma)")
     axis.set_ylabel("mean cross-validated accuracy")
     axis.set_title("GridSearchCV over TIAMClassifier: sequential against Dask")
     axis.legend(loc="upper left", ncols=2)

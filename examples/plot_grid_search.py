@@ -12,7 +12,7 @@ pair as a heat map.
 
 # %%
 # A small problem keeps the 48 fits of the search short: 800 images of the
-# digits, one hidden layer of 32 units, 40 iterations per fit.
+# digits, one hidden layer of 32 units, 40 epochs per fit.
 import warnings
 
 import matplotlib.pyplot as plt
@@ -44,7 +44,7 @@ pipeline = Pipeline(
 # each setting is one column of the heat map: one sub-grid per setting, each
 # with every ``rho``.
 rhos = [0.03, 0.1, 0.3, 1.0]
-inertias = [(0.0, 0.0, 0.0), (0.5, 0.5, 0.0), (0.8, 0.8, 0.0), (0.5, 0.5, 0.3)]
+inertias = [(0.0, 0.0, 0.0), (0.5, 0.5, 0.0), (0.95, 0.95, 0.0), (0.6, 0.6, 0.6)]
 param_grid = [
     {
         "tiam__rho": rhos,
@@ -100,10 +100,16 @@ fig.tight_layout()
 plt.show()
 
 # %%
-# With only 40 iterations, the search measures how fast each setting learns
-# as much as where it ends up. Small ``rho`` learns fastest here, with or
-# without inertia; at larger ``rho``, where the output moves towards the
-# targets more slowly, the inertias recover much of what is lost. The
-# defaults of sktiam (``rho=0.1``, ``p1 = p2 = 0.8``, ``p3 = 0``) come from a
-# larger sweep over four data sets and 200 iterations; see
-# :doc:`/defaults_sweep`.
+# The table behind the heat map, one row per ``rho``:
+for rho, row in zip(rhos, scores, strict=True):
+    print(f"rho={rho:<5} " + "  ".join(f"{score:.3f}" for score in row))
+
+# %%
+# With only 40 epochs, the search measures how fast each setting learns as
+# much as where it ends up. At small ``rho`` every setting is within a point
+# of the best, with or without inertia; as ``rho`` grows, the output moves
+# towards the targets more slowly, and the inertias recover what is lost:
+# at ``rho=1`` accuracy rises from 0.81 without inertia to 0.93 with
+# ``p1 = p2 = 0.95`` and 0.94 with ``(0.6, 0.6, 0.6)``. The defaults of
+# sktiam (``rho=0.1``, ``p1 = p2 = 0.95``, ``p3 = 0``) come from a larger
+# sweep over eleven data sets and 200 epochs; see :doc:`/defaults_sweep`.
