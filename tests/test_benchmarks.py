@@ -35,14 +35,19 @@ SHORT = {
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def test_quick_run_writes_table_report_and_figures(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+def _run(module: str, *arguments: str) -> subprocess.CompletedProcess:
+    """Run ``python -m module arguments`` from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *arguments],
         cwd=REPOSITORY,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_quick_run_writes_table_report_and_figures(tmp_path):
+    completed = _run("benchmarks", "--quick", "--out", str(tmp_path))
     assert completed.returncode == 0, completed.stderr
 
     # The table of test scores on stdout: one row per dataset, one column per
@@ -89,13 +94,7 @@ def test_quick_run_refuses_to_overwrite_a_full_runs_results(tmp_path):
     """The committed results of a full run survive a smoke run."""
     saved = {"results": {"config": {"quick": False}}}
     (tmp_path / "results.json").write_text(json.dumps(saved), encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    completed = _run("benchmarks", "--quick", "--out", str(tmp_path))
     assert completed.returncode != 0
     assert "holds the results of a full run" in completed.stderr
     assert json.loads((tmp_path / "results.json").read_text()) == saved
@@ -126,13 +125,7 @@ def _part(folder: Path, datasets: list[str], seeds: list[int], seconds: float) -
 
 
 def _merge(*folders: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "benchmarks.merge", *map(str, folders)],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return _run("benchmarks.merge", *map(str, folders))
 
 
 def test_merge_joins_parts_in_order_and_refuses_mismatched_ones(tmp_path):
