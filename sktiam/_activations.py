@@ -196,6 +196,11 @@ _SPECS: dict[str, _Spec] = {
 #: Largest number of Newton iterations of the penalty prox of a smooth
 #: activation; each one at least halves the bracket, so 100 always suffice.
 PENALTY_PROX_MAX_ITER = 100
+#: Newton iterations, from each of two starts, of the mini-batch penalty prox
+#: of a smooth activation (:meth:`Activation.fixed_penalty_prox`). Chosen from
+#: the largest ``|phi'|`` they leave on the benchmark's sets
+#: (docs/algorithm.md, "Mini-batch TIAM").
+HIDDEN_PROX_ITERATIONS = 4
 #: Grid points per bracket that pick the basin of a non-convex penalty prox.
 _GRID_POINTS = 17
 
@@ -421,29 +426,56 @@ class Activation:
         difference += gamma * (first * first - second * second)
         return xp.where(difference <= 0.0, positive, negative)
 
-    def _smooth_penalty_prox(
+    def fixed_penalty_prox(
+        self,
+        xp: Any,
+        centre: Array,
+        target: Array,
+        rho: float,
+        gamma: float,
+        iterations: int,
+    ) -> tuple[Array, Array]:
+        """Return :meth:`penalty_prox` in a fixed amount of work, and its residual.
+
+        The mini-batch ``Z`` step: nothing is read back from the arrays, so
+        the work cannot depend on a test of them. The piecewise linear
+        activations have their closed form (residual 0). The smooth ones run
+        ``iterations`` steps of the bracketed Newton solve of
+        :meth:`_smooth_penalty_prox` twice, from its Gauss-Newton start and
+        from the far end of its bracket, and keep the lower objective. The
+        two starts find the lower basin where ``phi`` has two (saturated
+        units); where it is convex they meet. The residual is the largest
+        ``|phi'|`` at the result, a 0-d array.
+        """
+        slopes = self._spec.slopes
+        if slopes is not None:
+            negative = self.negative_slope if slopes[0] is None else slopes[0]
+            solution = self._piecewise_linear_prox(
+                xp, centre, target, rho, gamma, negative
+            )
+            return solution, xp.zeros((), dtype=centre.dtype, device=device_of(centre))
+        problem = _PenaltyProblem(self, xp, centre, target, rho, gamma)
+        start, far, lower, upper, _ = self._bracket(xp, centre, target, rho, gamma)
+        z = problem.fixed_newton(start, lower, upper, iterations)
+        other = problem.fixed_newton(far, lower, upper, iterations)
+        lower_objective = problem.twice_objective(other) < problem.twice_objective(z)
+        z = xp.where(lower_objective, other, z)
+        _, gradient, _ = problem.terms(z)
+        return z, xp.max(xp.abs(gradient))
+
+    def _bracket(
         self, xp: Any, w: Array, a: Array, rho: float, gamma: float
-    ) -> tuple[Array, int]:
-        """The penalty prox of a smooth activation, by bracketed Newton.
+    ) -> tuple[Array, Array, Array, Array, Array]:
+        """Return the Gauss-Newton start, the bracket's far end, the bracket, the gap.
 
-        With ``phi(z) = (rho/2)(z - w)^2 + (gamma/2)(sigma(z) - a)^2``:
-
-        - Every minimiser lies between ``w`` and the preimage ``z*`` of ``a``
-          (past either, both terms grow), and within
-          ``(gamma/rho) |a - sigma(w)| max sigma'`` of ``w`` (where
-          ``phi' = 0``, ``rho |z - w| = gamma |sigma(z) - a| sigma'(z)``).
-          So the bracket ``[lo, hi]`` is finite, and ``phi'(lo) <= 0 <=
-          phi'(hi)``.
-        - Where ``rho >= gamma |a - sigma(w)| max |sigma''|``, ``phi'' > 0`` on
-          the bracket: ``phi`` is convex there, and the Newton solve runs on
-          the whole bracket. Elsewhere ``phi`` can have two local minima
-          (``phi' = rho (z - w) + gamma h(z)`` crosses zero at most three
-          times for these activations): :meth:`_nonconvex_penalty_prox`
-          finds both and keeps the lower.
-        - Newton's step is taken when it stays inside the bracket and
-          ``phi'' > 0``, else the bisection step; the bracket shrinks to the
-          sign change of ``phi'`` at every iteration, until every step is
-          below ``64 eps (1 + |z|)``.
+        Every minimiser of ``phi(z) = (rho/2)(z - w)^2 + (gamma/2)(sigma(z) -
+        a)^2`` lies between ``w`` and the preimage ``z*`` of ``a`` (past
+        either, both terms grow), and within
+        ``(gamma/rho) |a - sigma(w)| max sigma'`` of ``w`` (where
+        ``phi' = 0``, ``rho |z - w| = gamma |sigma(z) - a| sigma'(z)``): the
+        bracket ``[lower, upper]`` is finite, with ``phi'(lower) <= 0 <=
+        phi'(upper)``. Its end other than ``w`` is ``far``; the gap is
+        ``a - sigma(w)``.
         """
         spec = self._spec
         value, first, _ = spec.derivatives(xp, w, self.negative_slope)
@@ -455,12 +487,33 @@ class Activation:
             xp.abs(xp.where(rising, z_hi, z_lo) - w),
         )
         far = xp.where(rising, w + reach, w - reach)
-        lower, upper = xp.minimum(w, far), xp.maximum(w, far)
         # A Gauss-Newton step from w starts the solve on the whole bracket.
         start = w + gamma * gap * first / (rho + gamma * first * first)
+        return start, far, xp.minimum(w, far), xp.maximum(w, far), gap
+
+    def _smooth_penalty_prox(
+        self, xp: Any, w: Array, a: Array, rho: float, gamma: float
+    ) -> tuple[Array, int]:
+        """The penalty prox of a smooth activation, by bracketed Newton.
+
+        With ``phi(z) = (rho/2)(z - w)^2 + (gamma/2)(sigma(z) - a)^2``:
+
+        - Every minimiser lies in the bracket of :meth:`_bracket`.
+        - Where ``rho >= gamma |a - sigma(w)| max |sigma''|``, ``phi'' > 0`` on
+          the bracket: ``phi`` is convex there, and the Newton solve runs on
+          the whole bracket. Elsewhere ``phi`` can have two local minima
+          (``phi' = rho (z - w) + gamma h(z)`` crosses zero at most three
+          times for these activations): :meth:`_nonconvex_penalty_prox`
+          finds both and keeps the lower.
+        - Newton's step is taken when it stays inside the bracket and
+          ``phi'' > 0``, else the bisection step; the bracket shrinks to the
+          sign change of ``phi'`` at every iteration, until every step is
+          below ``64 eps (1 + |z|)``.
+        """
+        start, _, lower, upper, gap = self._bracket(xp, w, a, rho, gamma)
         problem = _PenaltyProblem(self, xp, w, a, rho, gamma)
         z, n_iter = problem.bracketed_newton(start, lower, upper)
-        convex = rho >= gamma * spec.max_second * xp.abs(gap)
+        convex = rho >= gamma * self._spec.max_second * xp.abs(gap)
         if bool(xp.all(convex)):
             return z, n_iter
         # Boolean indexing takes the non-convex entries alone through the
@@ -550,18 +603,38 @@ class _PenaltyProblem:
         z = xp.clip(start, lower, upper)
         tolerance = 64.0 * float(xp.finfo(self.w.dtype).eps)
         for iteration in range(1, PENALTY_PROX_MAX_ITER + 1):
-            _, gradient, curvature = self.terms(z)
-            lower = xp.where(gradient < 0, z, lower)
-            upper = xp.where(gradient > 0, z, upper)
-            newton = z - gradient / xp.where(curvature > 0, curvature, 1.0)
-            inside = (curvature > 0) & (newton >= lower) & (newton <= upper)
-            step = xp.where(inside, newton, 0.5 * (lower + upper))
-            step = xp.where(gradient == 0, z, step)
+            step, lower, upper = self._newton_step(z, lower, upper)
             moved = xp.abs(step - z)
             z = step
             if bool(xp.all(moved <= tolerance * (1.0 + xp.abs(z)))):
                 return z, iteration
         return z, PENALTY_PROX_MAX_ITER
+
+    def fixed_newton(
+        self, start: Array, lower: Array, upper: Array, iterations: int
+    ) -> Array:
+        """Return :meth:`bracketed_newton` after ``iterations`` steps, untested."""
+        z = self.xp.clip(start, lower, upper)
+        for _ in range(iterations):
+            z, lower, upper = self._newton_step(z, lower, upper)
+        return z
+
+    def _newton_step(
+        self, z: Array, lower: Array, upper: Array
+    ) -> tuple[Array, Array, Array]:
+        """Return the next iterate of the safeguarded Newton solve and its bracket.
+
+        The bracket shrinks to the sign change of ``phi'`` at ``z``; Newton's
+        step is taken when it stays inside and ``phi'' > 0``, else bisection.
+        """
+        xp = self.xp
+        _, gradient, curvature = self.terms(z)
+        lower = xp.where(gradient < 0, z, lower)
+        upper = xp.where(gradient > 0, z, upper)
+        newton = z - gradient / xp.where(curvature > 0, curvature, 1.0)
+        inside = (curvature > 0) & (newton >= lower) & (newton <= upper)
+        step = xp.where(inside, newton, 0.5 * (lower + upper))
+        return xp.where(gradient == 0, z, step), lower, upper
 
     def nonconvex_minimiser(self, lower: Array, upper: Array) -> tuple[Array, int]:
         """Return the minimiser where ``phi`` may have two local minima.

@@ -212,6 +212,20 @@ def host_floats(array: Any) -> list[float]:
     return [float(value) for value in to_numpy(array).ravel().tolist()]
 
 
+def kernels_for(xp: Any) -> Any:
+    """Return the mini-batch step's kernels for namespace ``xp``.
+
+    :class:`~sktiam._kernels.NumpyKernels` for NumPy,
+    ``CupyKernels`` for CuPy, and the generic
+    :class:`~sktiam._kernels.ArrayKernels` for any other namespace.
+    """
+    from ._kernels import ArrayKernels, NumpyKernels
+
+    if xp is NUMPY.xp or xp is numpy:
+        return NumpyKernels(xp)
+    return ArrayKernels(xp)
+
+
 def clip_into(xp: Any, array: Any, lower: Any, upper: Any) -> Any:
     """Return ``array`` clipped to ``[lower, upper]``, in its own memory if possible.
 

@@ -74,8 +74,9 @@ class StepSize:
 
     Parameters
     ----------
-    tau : float
-        The last accepted step size, or the fixed one.
+    tau : float or 0-d array
+        The last accepted step size, or the fixed one. Mini-batch epochs
+        (:mod:`sktiam._minibatch`) keep it on the device as a 0-d array.
     adaptive : bool
         Whether to backtrack.
     shrink : float
@@ -87,6 +88,8 @@ class StepSize:
     direction : array or None
         The power iteration's last vector, warm start of the next estimate of
         the largest curvature.
+    power_iterations : int
+        Power iterations per estimate.
     """
 
     tau: float
@@ -95,9 +98,7 @@ class StepSize:
     grow: float = 2.0
     max_trials: int = 60
     direction: Any = None
-    estimate: bool = False
     power_iterations: int = 3
-    margin: float = 1.0
 
 
 @dataclass
@@ -365,14 +366,6 @@ class _Block(ABC):
         trial is accepted. For a fixed step ``f(u+)`` is not evaluated and is
         returned as None.
         """
-        if step.estimate:
-            # A mini-batch step: no trial, and no value to compare with. An
-            # overflow shows in the weights, which the solver checks after
-            # each epoch.
-            gradient = self.gradient(point)
-            estimate = step.margin * self.lipschitz_lower_bound(step)
-            step.tau = max(estimate, step.tau * step.shrink)
-            return self.descent(centre, gradient, step.tau, overwrite=True), None, 1
         value_at_point, gradient = self.value_and_gradient(point)
         _finite(value_at_point, "block objective")
         if not step.adaptive:
@@ -770,11 +763,6 @@ class ActivationBlock(_BoxBlock):
             and upper == math.inf
         )
         self._noise = _rounding_noise(xp, next_target)
-        self._known: tuple[Array, Array] | None = None
-
-    def remember(self, u: Array, forward: Array) -> None:
-        """Record ``u W' + b'``, computed elsewhere, for the residual at ``u``."""
-        self._known = (u, forward)
 
     def project(self, u: Array) -> Array:
         return super().project(u) if self._constrained else u
@@ -786,12 +774,9 @@ class ActivationBlock(_BoxBlock):
         return self._constrained and super().outside(u)
 
     def _residual(self, u: Array) -> Array:
-        if self._known is not None and self._known[0] is u:
-            residual = self._known[1] - self.next_target
-        else:
-            residual = u @ self.next_weights
-            residual += self.next_bias
-            residual -= self.next_target
+        residual = u @ self.next_weights
+        residual += self.next_bias
+        residual -= self.next_target
         return _snap(self.xp, residual, self._noise)
 
     def anchor_value(self, u: Array) -> float:

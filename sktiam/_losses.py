@@ -19,7 +19,7 @@ Every function takes the array namespace ``xp`` as its first argument.
 from abc import ABC, abstractmethod
 from typing import Any
 
-from ._activations import logistic
+from ._activations import device_of, logistic
 
 Array = Any
 
@@ -58,6 +58,13 @@ class SquaredLoss:
         """
         return (y + rho * v) / (1.0 + rho), 0
 
+    def fixed_prox(
+        self, xp: Any, v: Array, y: Array, rho: float, iterations: int, cap: float
+    ) -> tuple[Array, Array]:
+        """Return the exact prox and a residual of 0; ``iterations``, ``cap`` unused."""
+        residual = xp.zeros((), dtype=v.dtype, device=device_of(v))
+        return (y + rho * v) / (1.0 + rho), residual
+
 
 class _NewtonProx(ABC):
     """Damped Newton for a strongly convex, row-separable prox problem.
@@ -89,6 +96,57 @@ class _NewtonProx(ABC):
 
         ``cache`` is what :meth:`_evaluate` returned at ``z``.
         """
+
+    @abstractmethod
+    def _cache(self, xp: Any, z: Array) -> Any:
+        """Return what :meth:`_gradient_and_direction` reuses at ``z``."""
+
+    @staticmethod
+    def _capped(xp: Any, direction: Array, cap: float) -> Array:
+        """Return the Newton direction with each entry clipped to ``[-cap, cap]``."""
+        return xp.clip(direction, -cap, cap)
+
+    def fixed_prox(
+        self, xp: Any, v: Array, y: Array, rho: float, iterations: int, cap: float
+    ) -> tuple[Array, Array]:
+        """Return the prox after ``iterations`` capped Newton steps, and the residual.
+
+        The mini-batch output step: a fixed number of Newton steps from
+        ``z = V``, each clipped so that no entry moves by more than ``cap``,
+        with no test read back from the arrays: the work and the result do
+        not depend on a host decision. The residual, the
+        largest entry of the gradient at the result, is a 0-d array.
+
+        Parameters
+        ----------
+        xp : namespace
+            The array namespace.
+        v : array of shape (n_samples, n_outputs)
+            The centre ``V = A_{L-1} W_L + b_L``, also the start.
+        y : array of shape (n_samples, n_outputs)
+            Targets.
+        rho : float
+            The penalty.
+        iterations : int
+            Newton steps to take.
+        cap : float
+            The largest move of an entry in one step.
+
+        Returns
+        -------
+        z : array of shape (n_samples, n_outputs)
+            The approximate minimiser.
+        residual : 0-d array
+            ``max |grad|`` at ``z``.
+        """
+        z = v
+        for _ in range(iterations):
+            _, direction = self._gradient_and_direction(
+                xp, z, v, y, rho, self._cache(xp, z)
+            )
+            z = z - self._capped(xp, direction, cap)
+        gradient, _ = self._gradient_and_direction(xp, z, v, y, rho, self._cache(xp, z))
+        return z, xp.max(xp.abs(gradient))
 
     def prox(
         self, xp: Any, v: Array, y: Array, rho: float, start: Array, tol: float
@@ -202,6 +260,10 @@ class SoftmaxCrossEntropy(_NewtonProx):
         """Return the class probabilities for pre-activations ``z``."""
         return xp.exp(log_softmax(xp, z))
 
+    def _cache(self, xp: Any, z: Array) -> Array:
+        """The log-probabilities, for the gradient."""
+        return log_softmax(xp, z)
+
     def _evaluate(self, xp, z, v, y, rho):
         """The objective, and the log-probabilities for the gradient."""
         log_p = log_softmax(xp, z)
@@ -245,6 +307,10 @@ class LogisticLoss(_NewtonProx):
     def output(self, xp: Any, z: Array) -> Array:
         """Return the probability of each output for pre-activations ``z``."""
         return logistic(xp, z)
+
+    def _cache(self, xp: Any, z: Array) -> None:
+        """Nothing: the gradient is entrywise."""
+        return None
 
     def _gradient_and_direction(
         self, xp: Any, z: Array, v: Array, y: Array, rho: float, cache: Any

@@ -37,9 +37,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils import gen_batches
 
-from ._activations import PENALTY_PROX_MAX_ITER, Activation, device_of
+from ._activations import PENALTY_PROX_MAX_ITER, Activation
 from ._backend import host_floats
 from ._blocks import (
     ActivationBlock,
@@ -51,6 +50,7 @@ from ._blocks import (
     WeightBlock,
     inertial_step,
 )
+from ._minibatch import PROX_RESIDUAL_TOLERANCE, EpochOutcome, MiniBatchEpochs
 from ._relaxations import Relaxation
 
 Array = Any
@@ -58,11 +58,6 @@ Array = Any
 #: Values of the estimators' ``inertia_schedule`` parameter.
 INERTIA_SCHEDULES = ("constant", "nesterov")
 
-#: Mini-batch steps take ``tau`` from the warm-started power iteration, with
-#: this many iterations per step, times this margin: the curvature of one
-#: batch is close to the last one's, and no trial steps are needed.
-MINI_BATCH_POWER_ITERATIONS = 2
-MINI_BATCH_STEP_MARGIN = 1.0
 #: A training loss this many times the lowest of the fit, and above the first
 #: one, means the iteration diverged: training stops and keeps the last
 #: iteration's parameters. The second test keeps a loss that wavers near 0,
@@ -177,6 +172,9 @@ class SolverState:
         for s in steps:
             if s.direction is not None:
                 s.direction = place(s.direction)
+            if not isinstance(s.tau, float):
+                # Mini-batch epochs keep tau on the device, a 0-d array.
+                s.tau = place(s.tau)
         n_weights = len(self.weight_steps)
         return SolverState(
             coefs=[place(a) for a in self.coefs],
@@ -278,8 +276,8 @@ class TIAMSolver:
     def __init__(self, xp: Any, config: TIAMConfig) -> None:
         self.xp = xp
         self.config = config
-        self._inertia = config.inertia_at(0)
-        self._monotone = config.monotone
+        #: ``(p1, p2, p3)`` of the current iteration.
+        self.inertia = config.inertia_at(0)
         self._reports: list = []
 
     # -- state -----------------------------------------------------------------
@@ -401,9 +399,9 @@ class TIAMSolver:
             block,
             current[index],
             previous[index],
-            self._inertia,
+            self.inertia,
             step_size,
-            self._monotone,
+            self.config.monotone,
         )
         previous[index] = current[index]
         current[index] = new
@@ -462,7 +460,6 @@ class TIAMSolver:
         batch: Batch,
         layer: int,
         centre: Array,
-        record: bool = True,
     ) -> None:
         """Take the step on a hidden ``Z_l``, ``tau = rho``: the relaxation's block.
 
@@ -470,9 +467,7 @@ class TIAMSolver:
         box gives a clip, the penalty an elementwise prox. The coupling term
         of F is recorded here: nothing it depends on moves later in the
         sweep. The relaxation's own term is recorded too, and again after the
-        ``A_l`` step when that comes later. ``record=False`` records nothing:
-        a lifted sweep computes F's terms only for the batch that reports
-        them (:meth:`record_terms`).
+        ``A_l`` step.
         """
         block = state.relaxation.preactivation_block(
             self.xp,
@@ -488,19 +483,16 @@ class TIAMSolver:
             layer,
             self._fixed_step(state),
         )
-        if record:
-            batch.coupling[layer] = block.coupling_value(new)
-            batch.relaxation_terms[layer] = block.anchor_value(new)
+        batch.coupling[layer] = block.coupling_value(new)
+        batch.relaxation_terms[layer] = block.anchor_value(new)
         batch.prox_iterations = max(
             batch.prox_iterations, getattr(block, "newton_iterations", 0)
         )
 
-    def update_output(
-        self, state: SolverState, batch: Batch, centre: Array, record: bool = True
-    ) -> None:
+    def update_output(self, state: SolverState, batch: Batch, centre: Array) -> None:
         """Take the output step on ``Z_L``: the loss's prox at ``V``, then inertia.
 
-        With ``record=True`` the loss and coupling terms of F are recorded.
+        The loss and coupling terms of F are recorded.
         """
         config = self.config
         layer = len(state.coefs) - 1
@@ -522,26 +514,16 @@ class TIAMSolver:
             self._fixed_step(state),
         )
         batch.newton_iterations = block.newton_iterations
-        if record:
-            batch.output_loss = batch.samples.mean(
-                config.loss.value(self.xp, new, batch.targets)
-            )
-            batch.coupling[layer] = 0.5 * rho * batch.samples.squared_norm(new - centre)
+        batch.output_loss = batch.samples.mean(
+            config.loss.value(self.xp, new, batch.targets)
+        )
+        batch.coupling[layer] = 0.5 * rho * batch.samples.squared_norm(new - centre)
 
-    def update_activation(
-        self,
-        state: SolverState,
-        batch: Batch,
-        layer: int,
-        forward: Array | None = None,
-        record: bool = True,
-    ) -> None:
+    def update_activation(self, state: SolverState, batch: Batch, layer: int) -> None:
         """Take the triple-inertial step on ``A_l``.
 
-        ``forward``, if given, is ``A_l W_{l+1} + b_{l+1}`` at the current
-        ``A_l``, computed elsewhere. The relaxation's own term of F, which
-        depends on ``A_l``, is recorded after the step unless ``record`` is
-        False.
+        The relaxation's own term of F, which depends on ``A_l``, is recorded
+        after the step.
         """
         lower, upper, anchor, gamma = state.relaxation.activation_terms(
             self.xp, self.config.activation, batch.preactivations[layer]
@@ -558,8 +540,6 @@ class TIAMSolver:
             anchor=anchor,
             gamma=gamma,
         )
-        if forward is not None:
-            block.remember(batch.activations[layer], forward)
         new = self.step(
             block,
             batch.activations,
@@ -567,8 +547,7 @@ class TIAMSolver:
             layer,
             state.activation_steps[layer],
         )
-        if record:
-            batch.relaxation_terms[layer] = block.anchor_value(new)
+        batch.relaxation_terms[layer] = block.anchor_value(new)
 
     # -- sweep and measures ----------------------------------------------------
 
@@ -589,76 +568,6 @@ class TIAMSolver:
             else:
                 self.update_preactivation(state, batch, layer, centre)
                 self.update_activation(state, batch, layer)
-
-    def lifted_sweep(self, state: SolverState, batch: Batch) -> float:
-        """Update the weights from one batch; return its loss before the update.
-
-        The mini-batch iteration of docs/algorithm.md:
-
-        1. lift ``Z_l`` and ``A_l`` of the batch by a forward pass of the
-           current weights;
-        2. update the auxiliaries, from the output down: the output prox on
-           ``Z_L``, then ``A_l`` and ``Z_l`` for ``l = L-1..1``. They start
-           from the lifted values, so they take no inertia; each step sees
-           the ones above it at their new values;
-        3. take the triple-inertial step on ``W_l`` and ``b_l`` for
-           ``l = 1..L``, on this batch's objective, with ``u^{k-1}`` the value
-           before the previous batch's step.
-
-        After a lift every coupling residual is zero, so a weight step taken
-        first would see no data; hence the order. The lift's products serve
-        twice: ``A_l W_{l+1} + b_{l+1}`` at the lifted ``A_l`` is the lifted
-        ``Z_{l+1}``, and ``X W_1`` is reused when the ``W_1`` step's gradient
-        point is ``W_1``. The bias steps need only column means. Returns the
-        forward network's loss on the batch before the update, with the L2
-        term: what MLPClassifier averages into its epoch loss.
-        """
-        config, xp = self.config, self.xp
-        self.lift(state, batch)
-        last = len(state.coefs) - 1
-        centres = list(batch.preactivations)
-        loss = batch.samples.mean(
-            config.loss.value(xp, centres[last], batch.targets)
-        ) + self._regularisation(state)
-        inertia, self._inertia = self._inertia, (0.0, 0.0, 0.0)
-        self.update_output(state, batch, centres[last], record=False)
-        for layer in range(last - 1, -1, -1):
-            self.update_activation(
-                state, batch, layer, forward=centres[layer + 1], record=False
-            )
-            self.update_preactivation(state, batch, layer, centres[layer], record=False)
-        self._inertia = inertia
-        for layer in range(last + 1):
-            self.update_weights(state, batch, layer)
-            means = batch.samples.input_means(batch.layer_input(layer))
-            self.update_bias(state, batch, layer, means @ state.coefs[layer])
-        return loss
-
-    def record_terms(self, state: SolverState, batch: Batch) -> None:
-        """Record the terms of F of a lifted batch after its update.
-
-        The full-batch sweep records each term at the step after which nothing
-        it depends on moves. In a lifted sweep the weights move last, and the
-        terms are wanted only for the batch that reports F: they are computed
-        here, when they are wanted.
-        """
-        xp, samples = self.xp, batch.samples
-        rho = state.relaxation.rho
-        last = len(state.coefs) - 1
-        batch.output_loss = samples.mean(
-            self.config.loss.value(xp, batch.preactivations[last], batch.targets)
-        )
-        for layer, (w, b) in enumerate(zip(state.coefs, state.intercepts, strict=True)):
-            residual = batch.layer_input(layer) @ w
-            residual += b
-            residual -= batch.preactivations[layer]
-            batch.coupling[layer] = 0.5 * rho * samples.squared_norm(residual)
-            if layer < last:
-                _, _, anchor, gamma = state.relaxation.activation_terms(
-                    xp, self.config.activation, batch.preactivations[layer]
-                )
-                gap = anchor - batch.activations[layer]
-                batch.relaxation_terms[layer] = 0.5 * gamma * samples.squared_norm(gap)
 
     def objective(self, state: SolverState, batch: Batch) -> float:
         """Return F at the current iterate, from the terms the sweep recorded."""
@@ -760,9 +669,10 @@ class TIAMSolver:
         ``batch_size=None`` runs full-batch TIAM: an iteration is one
         :meth:`sweep` over all rows, whose auxiliary variables persist from
         one iteration to the next. An integer runs mini-batch TIAM: an
-        iteration is an epoch, one :meth:`lifted_sweep` per batch of
-        ``gen_batches(n, batch_size)``, over rows shuffled by
-        ``random_state`` (a NumPy ``RandomState``) when ``shuffle`` is True.
+        iteration is an epoch of :class:`~sktiam._minibatch.MiniBatchStep`,
+        one per batch of ``gen_batches(n, batch_size)``, over rows shuffled
+        by ``random_state`` (a NumPy ``RandomState``) when ``shuffle`` is
+        True.
 
         The stopping rule is MLPClassifier's: training stops when the
         training loss (or, with ``validation_score``, the validation score)
@@ -784,11 +694,11 @@ class TIAMSolver:
         what happened.
         """
         if batch_size is None:
-            driver: _FullBatch | _MiniBatches = _FullBatch(
+            driver: _FullBatch | MiniBatchEpochs = _FullBatch(
                 self, inputs, targets, sample_weight
             )
         else:
-            driver = _MiniBatches(
+            driver = MiniBatchEpochs(
                 self,
                 inputs,
                 targets,
@@ -852,7 +762,7 @@ class TIAMSolver:
     def _advance(
         self,
         state: SolverState,
-        driver: "_FullBatch | _MiniBatches",
+        driver: "_FullBatch | MiniBatchEpochs",
         iteration: int,
         stopping: tuple[float, int] | None,
         validation_score: Callable[[list[Array], list[Array]], float] | None,
@@ -872,20 +782,15 @@ class TIAMSolver:
             # The schedule counts the iterations of the state, which go on
             # across partial_fit calls, not those of this call.
             relaxation.advance()
-        self._inertia = self.config.inertia_at(state.iteration)
+        self.inertia = self.config.inertia_at(state.iteration)
         self._reports = []
         try:
-            loss, objective, batch = driver.epoch(state)
-            finite = (
-                math.isfinite(loss)
-                and math.isfinite(objective)
-                and self.is_finite(state, batch)
-            )
+            outcome = driver.epoch(state)
         except NonFiniteError:
-            finite = False
+            outcome = None
         # Counted over the state's iterations, which go on across partial_fit.
         done = state.iteration
-        if not finite:
+        if outcome is None or not outcome.finite:
             state = self._recovered(state)
             warnings.warn(
                 "TIAM produced a non-finite value (an overflow) at iteration "
@@ -897,6 +802,7 @@ class TIAMSolver:
             )
             self._stopped = True
             return state
+        loss, objective, record = outcome.loss, outcome.objective, outcome.record
         lowest = state.lowest_loss
         if loss > DIVERGENCE_FACTOR * lowest and loss > state.first_loss:
             state = self._recovered(state)
@@ -922,7 +828,6 @@ class TIAMSolver:
         self._good = self.parameters(state)
         self._loss_curve.append(loss)
         self._objective_curve.append(objective)
-        record = self.diagnostics(state, batch)
         for key, value in record.items():
             self._diagnostics.setdefault(key, []).append(value)
         score = None
@@ -983,13 +888,25 @@ class TIAMSolver:
         print(line)
 
     def _warn_unconverged(self) -> None:
-        """Warn when an inner solve stopped at its iteration limit."""
+        """Warn when an inner solve stopped short of its tolerance.
+
+        Full batch solves the proxes to a tolerance, within an iteration
+        limit; mini-batch takes a fixed number of iterations and reports the
+        residual they left, which is compared with
+        ``PROX_RESIDUAL_TOLERANCE``.
+        """
         newton_limit = getattr(self.config.loss, "max_iter", math.inf)
         for key, limit, what in (
             ("newton_iterations", newton_limit, "output prox"),
             ("prox_iterations", PENALTY_PROX_MAX_ITER, "hidden pre-activation prox"),
+            ("output_prox_residual", None, "output prox"),
+            ("hidden_prox_residual", None, "hidden pre-activation prox"),
         ):
-            unconverged = sum(n >= limit for n in self._diagnostics.get(key, []))
+            values = self._diagnostics.get(key, [])
+            if limit is None:
+                unconverged = sum(v > PROX_RESIDUAL_TOLERANCE for v in values)
+            else:
+                unconverged = sum(n >= limit for n in values)
             if unconverged:
                 warnings.warn(
                     f"TIAM: the {what} did not reach its tolerance in "
@@ -1062,130 +979,24 @@ class _FullBatch:
     def start(self, state: SolverState) -> None:
         """Lift the auxiliaries; the blocks backtrack, under the safeguard."""
         self.solver.lift(state, self.batch)
-        self.solver._monotone = self.solver.config.monotone
-        for step in state.weight_steps + state.activation_steps:
-            step.estimate = False
-            step.power_iterations = 3
 
     def restart(self, state: SolverState) -> SolverState:
         return self.solver.restart(state, self.batch)
 
-    def epoch(self, state: SolverState) -> tuple[float, float, Batch]:
-        """Sweep once; return the forward loss, F and the batch."""
+    def epoch(self, state: SolverState) -> EpochOutcome:
+        """Sweep once; return the forward loss, F and the diagnostics."""
         solver, batch = self.solver, self.batch
         batch.prox_iterations = 0
         solver.sweep(state, batch)
-        return solver.forward_loss(state, batch), solver.objective(state, batch), batch
-
-
-class _MiniBatches:
-    """The mini-batch driver: an iteration is an epoch of lifted sweeps.
-
-    The rows are visited in batches of ``gen_batches(n, batch_size)``, in a
-    new random order each epoch when ``random_state`` is given. The order is
-    drawn on the host, where the random state lives, and moved to the
-    device once per epoch; the batches are then sliced where the data are.
-    """
-
-    def __init__(
-        self,
-        solver: TIAMSolver,
-        inputs: Array,
-        targets: Array,
-        sample_weight: Array,
-        batch_size: int,
-        random_state: Any,
-    ) -> None:
-        self.solver = solver
-        if getattr(inputs, "format", None) == "csc":
-            # Rows are sliced once per batch: from CSC that reads every
-            # nonzero, from CSR only the batch's.
-            inputs = inputs.tocsr()
-        self.inputs, self.targets, self.sample_weight = inputs, targets, sample_weight
-        self.batch_size = batch_size
-        self.random_state = random_state
-        self.n_samples = int(inputs.shape[0])
-        xp = solver.xp
-        # Known once: equal weights are equal in every batch.
-        self.equal = bool(xp.all(sample_weight == sample_weight[0]))
-
-    def start(self, state: SolverState) -> None:
-        """Check the relaxation: each batch is lifted when it is visited.
-
-        A lifted batch satisfies the box exactly, and at its width the hidden
-        ``Z_l`` step keeps the lifted values: the box relaxation sends no
-        signal down through batches. Only the penalty relaxation does.
-        """
-        if state.relaxation.name != "penalty":
-            raise ValueError(
-                "Mini-batch TIAM needs relaxation='penalty'; the box relaxation "
-                "trains full-batch only (batch_size=None)."
-            )
-        self.solver._monotone = False
-        for step in state.weight_steps + state.activation_steps:
-            step.estimate = True
-            step.power_iterations = MINI_BATCH_POWER_ITERATIONS
-            step.margin = MINI_BATCH_STEP_MARGIN
-
-    def epoch(self, state: SolverState) -> tuple[float, float, Batch]:
-        """Visit every batch once; return the mean loss, the last batch's F, the last.
-
-        The mean weighs each batch by its total sample weight, so that the
-        epoch's loss is the weighted mean of the forward losses over the rows,
-        each taken at the weights its batch saw (MLPClassifier's epoch loss).
-        F is that of the last batch after its update: there are no auxiliary
-        variables that outlive a batch.
-        """
-        solver, xp = self.solver, self.solver.xp
-        order = None
-        if self.random_state is not None:
-            order = xp.asarray(
-                self.random_state.permutation(self.n_samples),
-                device=device_of(self.targets),
-            )
-        loss = total = 0.0
-        batch = None
-        newton = prox = 0
-        for rows in gen_batches(self.n_samples, self.batch_size):
-            # Let the last batch's arrays go before the next one is sliced.
-            batch = None
-            if order is not None:
-                rows = order[rows]
-            weights = _take(xp, self.sample_weight, rows)
-            batch = solver.bind(
-                _take(xp, self.inputs, rows),
-                _take(xp, self.targets, rows),
-                weights,
-                self.equal,
-            )
-            weight = rows_in(rows) if self.equal else float(xp.sum(weights))
-            loss += weight * solver.lifted_sweep(state, batch)
-            total += weight
-            newton = max(newton, batch.newton_iterations)
-            prox = max(prox, batch.prox_iterations)
-        # F and the diagnostics describe the last batch after its update,
-        # with the epoch's largest inner iteration counts.
-        batch.newton_iterations, batch.prox_iterations = newton, prox
-        solver.record_terms(state, batch)
-        return loss / total, solver.objective(state, batch), batch
-
-
-def rows_in(rows: Any) -> int:
-    """Return the number of rows a slice or an index array selects."""
-    if isinstance(rows, slice):
-        return rows.stop - rows.start
-    return int(rows.shape[0])
-
-
-def _take(xp: Any, array: Array, rows: Any) -> Array:
-    """Return the rows ``rows`` (a slice or an index array) of ``array``.
-
-    Slices are views; index arrays gather, in the array's own namespace and
-    on its device. SciPy and CuPy sparse matrices index their rows directly.
-    """
-    if isinstance(rows, slice) or hasattr(array, "tocsr"):
-        return array[rows]
-    return xp.take(array, rows, axis=0)
+        loss = solver.forward_loss(state, batch)
+        objective = solver.objective(state, batch)
+        finite = (
+            math.isfinite(loss)
+            and math.isfinite(objective)
+            and solver.is_finite(state, batch)
+        )
+        record = solver.diagnostics(state, batch) if finite else {}
+        return EpochOutcome(loss, objective, finite, record)
 
 
 def _copies(xp: Any, arrays: list[Array]) -> list[Array]:

@@ -106,12 +106,15 @@ def test_float32_on_another_device_stays_float32_there(Estimator):
     with sklearn.config_context(array_api_dispatch=True):
         model = _fit(Estimator(**PARAMS), _strict(X, device), _strict(y, device))
         prediction = model.predict(_strict(X, device))
+    # The strict namespace runs the generic kernels, NumPy its own: the same
+    # arithmetic in another order, whose float32 rounding 12 epochs carry to
+    # about 1e-4.
     for fitted, expected in zip(model.coefs_, reference.coefs_, strict=True):
         assert fitted.dtype == xp.float32 and fitted.device == device
-        np.testing.assert_allclose(to_numpy(fitted), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(to_numpy(fitted), expected, rtol=5e-4, atol=1e-5)
     assert prediction.device == device
     np.testing.assert_allclose(
-        to_numpy(prediction), reference.predict(X), rtol=1e-5, atol=1e-5
+        to_numpy(prediction), reference.predict(X), rtol=5e-4, atol=1e-4
     )
 
 

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from sktiam import TIAMClassifier, TIAMRegressor
+from sktiam._minibatch import MiniBatchStep
 from sktiam._solver import TIAMSolver
 
 RNG = np.random.RandomState(0)
@@ -69,54 +70,97 @@ def test_divergence_is_detected_and_the_last_finite_parameters_kept(
         assert model.loss_curve_ == reference.loss_curve_
 
 
-@pytest.mark.parametrize("batch_size", ["auto", None])
 @pytest.mark.parametrize(
     "Estimator, y", [(TIAMClassifier, Y_CLASS), (TIAMRegressor, Y_REAL)]
 )
-def test_an_injected_infinity_stops_the_fit_at_the_last_finite_iteration(
-    monkeypatch, Estimator, y, batch_size
+def test_an_injected_infinity_stops_a_full_batch_fit_at_the_last_finite_iteration(
+    monkeypatch, Estimator, y
 ):
-    """The 80 rows form one batch: both drivers step each A block once an
-    iteration, and the infinity arrives in iteration 4."""
+    """A sweep steps each A block once: the infinity arrives in iteration 4."""
     original = TIAMSolver.update_activation
     calls = {"n": 0}
 
-    def poisoned(self, state, batch, layer, **kwargs):
-        original(self, state, batch, layer, **kwargs)
+    def poisoned(self, state, batch, layer):
+        original(self, state, batch, layer)
         calls["n"] += 1
         if calls["n"] == 4 * (len(state.coefs) - 1):  # during iteration 4
             batch.activations[layer][0, 0] = np.inf
 
     monkeypatch.setattr(TIAMSolver, "update_activation", poisoned)
-    model = Estimator(max_iter=10, batch_size=batch_size, **SMALL)
+    model = Estimator(max_iter=10, batch_size=None, **SMALL)
     with pytest.warns(ConvergenceWarning, match="at iteration 4 and stopped"):
         model.fit(X, y)
     monkeypatch.setattr(TIAMSolver, "update_activation", original)
     assert model.n_iter_ == 3
     _assert_finite_and_usable(model, X)
-    reference = Estimator(max_iter=3, batch_size=batch_size, **SMALL)
+    reference = Estimator(max_iter=3, batch_size=None, **SMALL)
     assert_same_parameters(model, fit_quietly(reference, X, y))
 
 
-@pytest.mark.parametrize("early_stopping", [False, True])
-def test_keyboard_interrupt_keeps_a_usable_model(monkeypatch, early_stopping):
-    """The interrupt arrives in the middle of a sweep, between two blocks."""
-    original = TIAMSolver.update_bias
+@pytest.mark.parametrize("batch_size, n_batches", [("auto", 1), (20, 4)])
+@pytest.mark.parametrize(
+    "Estimator, y", [(TIAMClassifier, Y_CLASS), (TIAMRegressor, Y_REAL)]
+)
+def test_an_injected_infinity_inside_an_epoch_keeps_the_epochs_start(
+    monkeypatch, Estimator, y, batch_size, n_batches
+):
+    """A mini-batch step steps each A block once. The infinity arrives in
+    epoch 4, in its last batch: the batches of epoch 4 before it have
+    already moved the weights, and the fit must go back to the end of
+    epoch 3, not keep theirs."""
+    original = MiniBatchStep.update_activation
     calls = {"n": 0}
+    n_hidden = len(SMALL["hidden_layer_sizes"])
 
-    def interrupted(self, state, batch, layer, product):
+    def poisoned(self, *args):
+        new, tau, direction = original(self, *args)
         calls["n"] += 1
-        if calls["n"] == 5 * len(state.coefs) + 2:  # iteration 6, second layer
-            raise KeyboardInterrupt
-        original(self, state, batch, layer, product)
+        if calls["n"] == (3 * n_batches + n_batches - 1) * n_hidden + 1:
+            new = np.array(new, copy=True)
+            new[0, 0] = np.inf
+        return new, tau, direction
 
-    # One batch per epoch ("auto" is all 80 rows): one bias step per layer.
-    params = dict(SMALL, max_iter=30, early_stopping=early_stopping, batch_size="auto")
-    monkeypatch.setattr(TIAMSolver, "update_bias", interrupted)
+    monkeypatch.setattr(MiniBatchStep, "update_activation", poisoned)
+    params = dict(SMALL, batch_size=batch_size, shuffle=False)
+    model = Estimator(max_iter=10, **params)
+    with pytest.warns(ConvergenceWarning, match="at iteration 4 and stopped"):
+        model.fit(X, y)
+    monkeypatch.setattr(MiniBatchStep, "update_activation", original)
+    assert model.n_iter_ == 3
+    _assert_finite_and_usable(model, X)
+    reference = Estimator(max_iter=3, **params)
+    assert_same_parameters(model, fit_quietly(reference, X, y))
+
+
+@pytest.mark.parametrize("batch_size, n_batches", [("auto", 1), (20, 4)])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_keyboard_interrupt_keeps_a_usable_model(
+    monkeypatch, early_stopping, batch_size, n_batches
+):
+    """The interrupt arrives in the middle of a batch step, between two
+    blocks, in the last batch of epoch 6."""
+    original = MiniBatchStep.update_bias
+    calls = {"n": 0}
+    n_layers = len(SMALL["hidden_layer_sizes"]) + 1
+
+    def interrupted(self, *args):
+        calls["n"] += 1
+        if calls["n"] == (6 * n_batches - 1) * n_layers + 2:  # its second layer
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    params = dict(
+        SMALL,
+        max_iter=30,
+        early_stopping=early_stopping,
+        batch_size=batch_size,
+        shuffle=False,
+    )
+    monkeypatch.setattr(MiniBatchStep, "update_bias", interrupted)
     model = TIAMClassifier(**params)
     with pytest.warns(ConvergenceWarning, match="interrupted by the user after 5"):
         model.fit(X, Y_CLASS)
-    monkeypatch.setattr(TIAMSolver, "update_bias", original)
+    monkeypatch.setattr(MiniBatchStep, "update_bias", original)
     assert model.n_iter_ == 5
     _assert_finite_and_usable(model, X)
     reference = fit_quietly(TIAMClassifier(**{**params, "max_iter": 5}), X, Y_CLASS)

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sktiam import TIAMClassifier, TIAMRegressor
-from sktiam._solver import MINI_BATCH_POWER_ITERATIONS, MINI_BATCH_STEP_MARGIN
+from sktiam._kernels import POWER_ITERATIONS
 
 
 def _blobs(n=200, seed=0):
@@ -85,9 +85,7 @@ def test_one_epoch_of_one_batch_is_the_lifted_sweep_written_out():
     z2 = (y[:, None] + rho * v2) / (1 + rho)
     # A step from the lifted A: gradient rho (A W2 + b2 - Z2) W2^T (the
     # gamma term vanishes there), tau from the curvature rho W2 W2^T + gamma I.
-    tau = MINI_BATCH_STEP_MARGIN * _rayleigh(
-        rho * w2 @ w2.T + gamma * np.eye(5), MINI_BATCH_POWER_ITERATIONS
-    )
+    tau = _rayleigh(rho * w2 @ w2.T + gamma * np.eye(5), POWER_ITERATIONS)
     a1_new = a1 - rho * (v2 - z2) @ w2.T / tau
     # Z step: the relu penalty prox at the lifted V1, with the new A1.
     z1 = _relu_penalty_prox(v1, a1_new, rho, gamma)
@@ -95,7 +93,7 @@ def test_one_epoch_of_one_batch_is_the_lifted_sweep_written_out():
     new = []
     for inputs, target, w, b in ((X, z1, w1, b1), (a1_new, z2, w2, b2)):
         curvature = rho * inputs.T @ inputs / n + alpha * np.eye(w.shape[0])
-        tau = MINI_BATCH_STEP_MARGIN * _rayleigh(curvature, MINI_BATCH_POWER_ITERATIONS)
+        tau = _rayleigh(curvature, POWER_ITERATIONS)
         gradient = rho * inputs.T @ (inputs @ w + b - target) / n + alpha * w
         w = w - gradient / tau
         b = np.mean(target - inputs @ w, axis=0)

@@ -75,7 +75,7 @@ def _solver(
     )
     weights = rng.uniform(0.5, 2.0, X.shape[0])
     solver = TIAMSolver(np, config)
-    solver._inertia = inertia
+    solver.inertia = inertia
     state = solver.initial_state(coefs, intercepts)
     batch = solver.bind(X, targets, weights)
     solver.lift(state, batch)
@@ -419,7 +419,7 @@ def test_nesterov_schedule_steps_with_the_fista_inertia(relaxation):
         if k:
             state.relaxation.advance()
         t_next = (1 + np.sqrt(1 + 4 * t * t)) / 2
-        solver._inertia = ((t - 1) / t_next, (t - 1) / t_next, 0.2)
+        solver.inertia = ((t - 1) / t_next, (t - 1) / t_next, 0.2)
         solver._reports = []
         solver.sweep(state, batch)
         t = t_next

@@ -1,0 +1,418 @@
+"""The elementwise and reduction kernels of the mini-batch step, per backend.
+
+A mini-batch step (:mod:`sktiam._minibatch`) is a few matrix products and many
+small operations on arrays of a batch's rows. On small batches those
+operations, not the products, cost the time: each is a call into the array
+library, and on a GPU a kernel launch. This module gives each such operation
+three implementations with the same numbers, to rounding:
+
+- :class:`ArrayKernels`, on the array API standard alone: the reference, and
+  what array-api-strict and other namespaces run;
+- :class:`NumpyKernels`, with NumPy's in-place ufuncs (``out=``) and methods,
+  which spare the temporaries and the dispatch of the generic functions;
+- ``CupyKernels`` (:mod:`sktiam._cupy_kernels`), which compiles each into one
+  CUDA kernel.
+
+:func:`sktiam._backend.kernels_for` picks one for a namespace. An operation
+that takes an argument it may overwrite says so: only arrays the step made
+itself and does not read again are handed over.
+"""
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ._activations import Activation, device_of
+from ._losses import LogisticLoss, SoftmaxCrossEntropy
+
+Array = Any
+
+#: The largest move of an output pre-activation (a logit) in one Newton
+#: iteration of the mini-batch output prox. A full Newton step from a badly
+#: predicted row can overshoot the minimiser and oscillate.
+OUTPUT_PROX_STEP_CAP = 2.5
+#: Newton iterations of the output prox beyond those that the cap needs to
+#: reach any minimiser (:func:`output_prox_iterations`).
+OUTPUT_PROX_EXTRA_ITERATIONS = 2
+#: Power iterations per step size, warm-started from the last vector: one
+#: batch's curvature is close to the last one's. One iteration per step
+#: diverged at batches of 64 on digits; two held at 32.
+POWER_ITERATIONS = 2
+#: A step size never falls below this fraction of the last one.
+STEP_SHRINK = 0.5
+
+
+def output_prox_iterations(rho: float) -> int:
+    """Return the Newton iterations of the mini-batch output prox at ``rho``.
+
+    Each entry of the minimiser lies within ``1 / rho`` of ``V`` (its gradient
+    ``p - y`` is in ``[-1, 1]``), so ``ceil(1 / (rho cap))`` capped steps can
+    reach it from ``V``; :data:`OUTPUT_PROX_EXTRA_ITERATIONS` more converge
+    where Newton's step is no longer capped. Six at the default ``rho = 0.1``.
+    """
+    return math.ceil(1.0 / (rho * OUTPUT_PROX_STEP_CAP)) + OUTPUT_PROX_EXTRA_ITERATIONS
+
+
+class ArrayKernels:
+    """The operations on the array API standard alone: the reference.
+
+    Parameters
+    ----------
+    xp : namespace
+        The array namespace.
+    """
+
+    def __init__(self, xp: Any) -> None:
+        self.xp = xp
+
+    def scalar(self, value: Any, like: Array) -> Array:
+        """Return ``value`` as a 0-d array of ``like``'s dtype and device."""
+        return self.xp.asarray(value, dtype=like.dtype, device=device_of(like))
+
+    def step_size(self, estimate: Array, tau: Array) -> Array:
+        """Return ``max(estimate, STEP_SHRINK tau)``; NaN stays NaN."""
+        return self.xp.maximum(estimate, STEP_SHRINK * tau)
+
+    def power_estimate(
+        self,
+        curvature: Callable[[Array], Array],
+        direction: Array,
+        iterations: int = POWER_ITERATIONS,
+    ) -> tuple[Array, Array]:
+        """Return the power iteration's estimate of the top curvature, and its vector.
+
+        ``iterations`` power iterations on the symmetric positive semi-definite
+        map ``curvature``, from ``direction``; the estimate is the Rayleigh
+        quotient of the last vector, at most the largest eigenvalue, and the
+        next warm start is the last image, normalised. Nothing is read back:
+        where the curvature vanishes on the vectors (a batch of zeros) the
+        estimate is 0 and the warm start is kept, so that no NaN enters the
+        direction, by ``xp.where``. An overflow makes the estimate
+        non-finite, which the epoch's check reports.
+        """
+        xp = self.xp
+        vector = direction
+        for iteration in range(iterations):
+            image = curvature(vector)
+            norm_squared = self.dot(image, image)
+            if iteration == iterations - 1:
+                break
+            positive = norm_squared > 0
+            vector = image / xp.sqrt(xp.where(positive, norm_squared, 1.0))
+        squared = self.dot(vector, vector)
+        zero = (norm_squared == 0) | (squared == 0)
+        product = self.dot(vector, image)
+        estimate = xp.where(zero, 0.0, product / xp.where(zero, 1.0, squared))
+        keep = zero | ~xp.isfinite(norm_squared)
+        new_direction = image / xp.sqrt(xp.where(keep, 1.0, norm_squared))
+        return estimate, xp.where(keep, direction, new_direction)
+
+    def dot(self, u: Array, v: Array) -> Array:
+        """Return ``<u, v>`` of two vectors, a 0-d array."""
+        return self.xp.sum(u * v)
+
+    def total(self, a: Array) -> Array:
+        """Return the sum of every entry, a 0-d array."""
+        return self.xp.sum(a)
+
+    def squared_norm(self, a: Array) -> Array:
+        """Return the sum of the squares of every entry, a 0-d array."""
+        return self.xp.sum(a * a)
+
+    def column_sums(self, a: Array) -> Array:
+        """Return the sums over the rows of a 2-D array."""
+        return self.xp.sum(a, axis=0)
+
+    def affine(self, inputs: Array, weights: Array, bias: Array) -> Array:
+        """Return ``inputs @ weights + bias``; ``inputs`` may be sparse."""
+        return inputs @ weights + bias
+
+    def residual(
+        self, inputs: Array, weights: Array, bias: Array, target: Array
+    ) -> Array:
+        """Return ``inputs @ weights + bias - target``, the coupling residual."""
+        return inputs @ weights + bias - target
+
+    def scaled_step(self, start: Array, gradient: Array, scale: Array) -> Array:
+        """Return ``start - scale * gradient``; ``gradient`` may be overwritten."""
+        return start - gradient * scale
+
+    def extrapolate(self, current: Array, previous: Array, factor: float) -> Array:
+        """Return ``current + factor (current - previous)``: an inertial point."""
+        return current + factor * (current - previous)
+
+    def weight_step(
+        self,
+        centre: Array,
+        data_gradient: Array,
+        point: Array,
+        coefficients: tuple[float, float, float],
+        tau: Array,
+        current: Array,
+    ) -> Array:
+        """Return the prox-linear step of a weight block and its third inertia.
+
+        With ``(scale, alpha, p3) = coefficients``::
+
+            plus = centre - (scale * data_gradient + alpha * point) / tau
+            new  = plus + p3 (plus - current)
+
+        ``data_gradient`` may be overwritten.
+        """
+        scale, alpha, p3 = coefficients
+        plus = centre - (scale * data_gradient + alpha * point) / tau
+        if p3:
+            plus = plus + p3 * (plus - current)
+        return plus
+
+    def output_step(
+        self, loss: Any, centre: Array, targets: Array, rho: float
+    ) -> tuple[Array, Array, Array]:
+        """Return the loss of each row at ``centre``, the output prox and its residual.
+
+        The prox is closed form for the squared error; for the
+        cross-entropies, :func:`output_prox_iterations` capped Newton steps
+        (:meth:`sktiam._losses._NewtonProx.fixed_prox`). The losses are those
+        of the forward network, whose output ``centre`` is.
+        """
+        xp = self.xp
+        prox, residual = loss.fixed_prox(
+            xp,
+            centre,
+            targets,
+            rho,
+            output_prox_iterations(rho),
+            OUTPUT_PROX_STEP_CAP,
+        )
+        return loss.value(xp, centre, targets), prox, residual
+
+    def penalty_prox(
+        self,
+        activation: Activation,
+        centre: Array,
+        activations: Array,
+        rho: float,
+        gamma: float,
+        iterations: int,
+    ) -> tuple[Array, Array]:
+        """Return the hidden penalty prox and its residual.
+
+        :meth:`sktiam._activations.Activation.fixed_penalty_prox`.
+        """
+        return activation.fixed_penalty_prox(
+            self.xp, centre, activations, rho, gamma, iterations
+        )
+
+
+class NumpyKernels(ArrayKernels):
+    """The operations with NumPy's methods and in-place ufuncs.
+
+    Reductions are array methods and 1-D products ``u @ v``, which skip the
+    dispatch of ``numpy.sum``; elementwise updates write into an array the
+    step made (``out=``), where the generic code makes a temporary per
+    operation. On the CPU a scalar costs nothing to read, so the step sizes
+    and the power iterations' scalars are Python floats, with the generic
+    code's tests written as ``if``.
+    """
+
+    def __init__(self, xp: Any) -> None:
+        import numpy
+
+        super().__init__(xp)
+        self.np = numpy
+
+    def scalar(self, value: Any, like: Array) -> float:
+        return float(value)
+
+    def step_size(self, estimate: float, tau: float) -> float:
+        shrunk = STEP_SHRINK * tau
+        if math.isnan(estimate) or math.isnan(shrunk):
+            return math.nan
+        return max(estimate, shrunk)
+
+    def power_estimate(self, curvature, direction, iterations=POWER_ITERATIONS):
+        vector = direction
+        for iteration in range(iterations):
+            image = curvature(vector)
+            norm_squared = float(image @ image)
+            if iteration == iterations - 1:
+                break
+            if norm_squared > 0:
+                vector = image / math.sqrt(norm_squared)
+            else:
+                vector = image
+        squared = float(vector @ vector)
+        if norm_squared == 0 or squared == 0:
+            return 0.0, direction
+        estimate = float(vector @ image) / squared
+        if not math.isfinite(norm_squared):
+            return estimate, direction
+        return estimate, image / math.sqrt(norm_squared)
+
+    def dot(self, u: Array, v: Array) -> Array:
+        return u @ v
+
+    def total(self, a: Array) -> Array:
+        return a.sum()
+
+    def squared_norm(self, a: Array) -> Array:
+        return self.np.vdot(a, a)
+
+    def column_sums(self, a: Array) -> Array:
+        return a.sum(axis=0)
+
+    def affine(self, inputs: Array, weights: Array, bias: Array) -> Array:
+        out = inputs @ weights
+        out += bias
+        return out
+
+    def residual(
+        self, inputs: Array, weights: Array, bias: Array, target: Array
+    ) -> Array:
+        out = inputs @ weights
+        out += bias
+        out -= target
+        return out
+
+    def scaled_step(self, start: Array, gradient: Array, scale: Array) -> Array:
+        gradient *= -scale
+        gradient += start
+        return gradient
+
+    def extrapolate(self, current: Array, previous: Array, factor: float) -> Array:
+        out = self.np.multiply(current, 1.0 + factor)
+        out -= self.np.multiply(previous, factor)
+        return out
+
+    def weight_step(self, centre, data_gradient, point, coefficients, tau, current):
+        scale, alpha, p3 = coefficients
+        np = self.np
+        data_gradient *= scale / tau
+        if alpha:
+            data_gradient += np.multiply(point, alpha / tau)
+        plus = np.subtract(centre, data_gradient, out=data_gradient)
+        if p3:
+            extrapolation = plus - current
+            extrapolation *= p3
+            plus += extrapolation
+        return plus
+
+    def penalty_prox(self, activation, centre, activations, rho, gamma, iterations):
+        if activation.name == "relu":
+            return self._relu_prox(centre, activations, rho, gamma), 0.0
+        return super().penalty_prox(
+            activation, centre, activations, rho, gamma, iterations
+        )
+
+    def _relu_prox(self, w: Array, a: Array, rho: float, gamma: float) -> Array:
+        """:meth:`Activation._piecewise_linear_prox` of relu, in two buffers.
+
+        ``z = w`` where ``w < 0`` and ``a + k w < 0``, that is where
+        ``max(a + k w, w) < 0``; elsewhere ``z = max((rho w + gamma a) /
+        (rho + gamma), 0)``.
+        """
+        np = self.np
+        positive = np.multiply(w, rho / (rho + gamma))
+        threshold = np.multiply(a, gamma / (rho + gamma))
+        positive += threshold
+        np.maximum(positive, 0.0, out=positive)
+        k = (math.sqrt(rho * (rho + gamma)) + rho) / gamma
+        np.multiply(w, k, out=threshold)
+        threshold += a
+        np.maximum(threshold, w, out=threshold)
+        return np.where(threshold < 0.0, w, positive)
+
+    def output_step(self, loss, centre, targets, rho):
+        iterations = output_prox_iterations(rho)
+        if isinstance(loss, SoftmaxCrossEntropy):
+            return self._softmax_step(centre, targets, rho, iterations)
+        if isinstance(loss, LogisticLoss):
+            return self._logistic_step(centre, targets, rho, iterations)
+        return super().output_step(loss, centre, targets, rho)
+
+    def _softmax_step(
+        self, v: Array, y: Array, rho: float, iterations: int
+    ) -> tuple[Array, Array, Array]:
+        """:meth:`SoftmaxCrossEntropy.fixed_prox` and the losses, on four buffers.
+
+        The exponentials are shifted by the row maxima of ``v`` throughout:
+        no entry moves by more than the cap per iteration, so they neither
+        overflow nor all underflow. The row sums are products with a vector
+        of ones, which BLAS computes faster than a reduction over a short
+        axis.
+        """
+        np = self.np
+        cap = OUTPUT_PROX_STEP_CAP
+        z = v.copy()
+        ones = np.ones(v.shape[1], dtype=v.dtype)
+        shift = v.max(axis=1, keepdims=True)
+        p, gradient, scaled, direction = (np.empty_like(v) for _ in range(4))
+        losses = None
+        for iteration in range(iterations + 1):
+            # p = softmax(z)
+            np.subtract(z, shift, out=p)
+            np.exp(p, out=p)
+            sums = p @ ones
+            if losses is None:
+                # The loss at V: logsumexp(v) - <y, v>.
+                losses = np.log(sums)
+                losses += shift[:, 0]
+                losses -= np.vecdot(y, v, axis=1)
+            p /= sums[:, None]
+            # gradient = rho (z - v) + p - y
+            np.subtract(z, v, out=gradient)
+            gradient *= rho
+            gradient += p
+            gradient -= y
+            if iteration == iterations:
+                break
+            # The Newton direction, by Sherman-Morrison on D - p p^T with
+            # D = diag(p + rho): D^-1 g + D^-1 p <p, D^-1 g> / (rho <1, D^-1 p>).
+            np.add(p, rho, out=direction)
+            np.divide(gradient, direction, out=scaled)
+            np.divide(p, direction, out=direction)
+            coupling = np.vecdot(p, scaled, axis=1)
+            coupling /= rho * (direction @ ones)
+            direction *= coupling[:, None]
+            direction += scaled
+            np.minimum(direction, cap, out=direction)
+            np.maximum(direction, -cap, out=direction)
+            z -= direction
+        return losses, z, np.abs(gradient, out=gradient).max()
+
+    def _logistic_step(
+        self, v: Array, y: Array, rho: float, iterations: int
+    ) -> tuple[Array, Array, Array]:
+        """:meth:`LogisticLoss.fixed_prox` and the losses, on three buffers."""
+        np = self.np
+        cap = OUTPUT_PROX_STEP_CAP
+        z = v.copy()
+        p, gradient, direction = (np.empty_like(v) for _ in range(3))
+        losses = None
+        for iteration in range(iterations + 1):
+            # p = 1 / (1 + exp(-z)) = exp(-log(1 + exp(-z))), without overflow.
+            np.negative(z, out=p)
+            np.logaddexp(0.0, p, out=p)
+            if losses is None:
+                # The loss at V: log(1 + e^v) - y v = log(1 + e^-v) + (1 - y) v.
+                losses = np.subtract(1.0, y, out=direction)
+                losses *= v
+                losses += p
+                losses = losses.sum(axis=1)
+            np.negative(p, out=p)
+            np.exp(p, out=p)
+            np.subtract(z, v, out=gradient)
+            gradient *= rho
+            gradient += p
+            gradient -= y
+            if iteration == iterations:
+                break
+            # direction = gradient / (p (1 - p) + rho), clipped to the cap.
+            np.subtract(1.0, p, out=direction)
+            direction *= p
+            direction += rho
+            np.divide(gradient, direction, out=direction)
+            np.minimum(direction, cap, out=direction)
+            np.maximum(direction, -cap, out=direction)
+            z -= direction
+        return losses, z, np.abs(gradient, out=gradient).max()

@@ -1,0 +1,719 @@
+"""Mini-batch TIAM: the batch step as one function of arrays, and its epochs.
+
+:class:`MiniBatchStep` is the step of docs/algorithm.md's "Mini-batch TIAM"
+section. Like an optax update, it maps arrays to arrays: the weights with
+their momentum (:class:`Parameters`), the step sizes' state
+(:class:`StepSizes`) and a batch of rows (:class:`Rows`) go in; their new
+values, the batch's auxiliary variables and its loss come out. It reads
+nothing back to the host: every scalar it computes, the step sizes
+included, stays a 0-d array, and every safeguard is an ``xp.where``. On a GPU
+a read is a synchronisation, so an epoch of steps runs without one, and
+:class:`MiniBatchEpochs` reads the epoch's figures back once, at its end.
+
+The full-batch iteration keeps the block objects of :mod:`sktiam._blocks`,
+with backtracking and the monotone safeguard: that is the paper's iteration,
+on one fixed objective. A mini-batch step needs none of them: each batch has
+an objective of its own, the step sizes come from power iterations, and the
+loss is read once per epoch.
+"""
+
+from typing import Any, NamedTuple
+
+from sklearn.utils import gen_batches
+
+from ._activations import HIDDEN_PROX_ITERATIONS, Activation, device_of
+from ._backend import host_floats, kernels_for
+from ._kernels import ArrayKernels, output_prox_iterations
+from ._losses import SquaredLoss
+
+Array = Any
+
+#: The largest inner residual (the largest entry of the output prox's
+#: gradient, the hidden prox's ``|phi'|``) an epoch may leave before a
+#: warning. The solution is then within ``1e-4 / rho`` of the exact prox;
+#: the defaults leave at most 2.3e-6 on the benchmark's sets
+#: (docs/algorithm.md, "Mini-batch TIAM").
+PROX_RESIDUAL_TOLERANCE = 1e-4
+
+
+class Parameters(NamedTuple):
+    """``W_l`` and ``b_l``, and their values before the last step (the momentum)."""
+
+    coefs: tuple[Array, ...]
+    intercepts: tuple[Array, ...]
+    previous_coefs: tuple[Array, ...]
+    previous_intercepts: tuple[Array, ...]
+
+
+class StepSizes(NamedTuple):
+    """The state of the step sizes of the ``W_l`` and ``A_l`` steps.
+
+    Each ``tau`` is a 0-d array; each direction is the last vector of its
+    power iteration, the warm start of the next.
+    """
+
+    weight_taus: tuple[Array, ...]
+    weight_directions: tuple[Array, ...]
+    activation_taus: tuple[Array, ...]
+    activation_directions: tuple[Array, ...]
+
+
+class Rows(NamedTuple):
+    """A batch: its inputs, targets and normalised sample weights.
+
+    ``weights`` is None when all the rows weigh the same (each then counts
+    ``1 / n_rows``), else the weights divided by their sum, of shape
+    ``(n_rows, 1)``.
+    """
+
+    inputs: Array
+    targets: Array
+    weights: Array | None
+
+
+class Auxiliaries(NamedTuple):
+    """A batch's ``Z_l`` (l = 1..L) and ``A_l`` (l = 1..L-1) after its step."""
+
+    preactivations: tuple[Array, ...]
+    activations: tuple[Array, ...]
+
+
+class BatchReport(NamedTuple):
+    """What a step reports, as 0-d arrays.
+
+    ``loss`` is the forward network's loss on the batch before the step,
+    with the L2 term; the residuals are the largest gradient entry the
+    output prox left and the largest ``|phi'|`` the hidden prox left.
+    """
+
+    loss: Array
+    output_residual: Array
+    hidden_residual: Array
+
+
+class MiniBatchStep:
+    """One mini-batch TIAM step, on the objective of one batch of rows.
+
+    With ``s_i`` the batch's normalised sample weights::
+
+        F_B = sum_i s_i R(Z_L,i; Y_i)
+              + (rho/2) sum_l sum_i s_i ||Z_l,i - A_{l-1},i W_l - b_l||^2
+              + (gamma/2) sum_{l<L} sum_i s_i ||A_l,i - sigma(Z_l,i)||^2
+              + (alpha/2) sum_l ||W_l||^2
+
+    :meth:`__call__` takes the step of docs/algorithm.md:
+
+    1. lift: ``V_l = A_{l-1} W_l + b_l``, ``A_l = sigma(V_l)``, ``Z_l = V_l``;
+    2. the auxiliaries from the output down: the output prox on ``Z_L`` at
+       ``V_L``, then for ``l = L-1..1`` one prox-linear step on ``A_l`` from
+       its lifted value, and the penalty prox on ``Z_l`` at ``V_l``;
+    3. the triple-inertial steps on ``W_l`` and ``b_l``, ``l = 1..L``, with
+       ``u^{k-1}`` the value before the last batch's step.
+
+    Parameters
+    ----------
+    xp : namespace
+        The array namespace.
+    activation : Activation
+        The hidden activation ``sigma``.
+    loss : loss object
+        The output loss of :mod:`sktiam._losses`.
+    rho, gamma : float
+        The coupling and activation penalties.
+    alpha : float
+        The weight decay of the objective (the estimators' ``alpha`` over the
+        batch's rows).
+    inertia : tuple of float
+        ``(p1, p2, p3)``.
+    kernels : ArrayKernels or None, default=None
+        The implementation of the elementwise operations and reductions;
+        None takes the fastest for ``xp`` (:func:`sktiam._backend.kernels_for`).
+    """
+
+    def __init__(
+        self,
+        xp: Any,
+        activation: Activation,
+        loss: Any,
+        rho: float,
+        gamma: float,
+        alpha: float,
+        inertia: tuple[float, float, float],
+        kernels: ArrayKernels | None = None,
+    ) -> None:
+        self.xp = xp
+        self.kernels = kernels_for(xp) if kernels is None else kernels
+        self.activation = activation
+        self.loss = loss
+        self.rho = rho
+        self.gamma = gamma
+        self.alpha = alpha
+        self.inertia = inertia
+
+    def __call__(
+        self, parameters: Parameters, steps: StepSizes, rows: Rows
+    ) -> tuple[Parameters, StepSizes, Auxiliaries, BatchReport]:
+        """Take the step on one batch; return the new state, Z and A, and the report."""
+        xp = self.xp
+        coefs, intercepts = parameters.coefs, parameters.intercepts
+        last = len(coefs) - 1
+        centres, activations = self.lift(parameters, rows)
+        losses, output, output_residual = self.update_output(
+            centres[last], rows.targets
+        )
+        loss = self.mean(rows, losses) + self.regularisation(coefs)
+        preactivations = list(centres)
+        preactivations[last] = output
+        activations = list(activations)
+        activation_taus = list(steps.activation_taus)
+        activation_directions = list(steps.activation_directions)
+        hidden_residual = xp.zeros(
+            (), dtype=centres[last].dtype, device=device_of(centres[last])
+        )
+        for layer in range(last - 1, -1, -1):
+            (
+                activations[layer],
+                activation_taus[layer],
+                activation_directions[layer],
+            ) = self.update_activation(
+                parameters,
+                layer,
+                activations[layer],
+                centres[layer + 1] - preactivations[layer + 1],
+                activation_taus[layer],
+                activation_directions[layer],
+            )
+            preactivations[layer], residual = self.update_preactivation(
+                centres[layer], activations[layer]
+            )
+            hidden_residual = xp.maximum(hidden_residual, residual)
+        new_coefs, new_intercepts = [], []
+        weight_taus = list(steps.weight_taus)
+        weight_directions = list(steps.weight_directions)
+        for layer in range(last + 1):
+            inputs = rows.inputs if layer == 0 else activations[layer - 1]
+            coef, weight_taus[layer], weight_directions[layer] = self.update_weights(
+                parameters,
+                layer,
+                inputs,
+                preactivations[layer],
+                rows,
+                weight_taus[layer],
+                weight_directions[layer],
+            )
+            new_coefs.append(coef)
+            new_intercepts.append(
+                self.update_bias(
+                    parameters, layer, inputs, preactivations[layer], coef, rows
+                )
+            )
+        return (
+            Parameters(tuple(new_coefs), tuple(new_intercepts), coefs, intercepts),
+            StepSizes(
+                tuple(weight_taus),
+                tuple(weight_directions),
+                tuple(activation_taus),
+                tuple(activation_directions),
+            ),
+            Auxiliaries(tuple(preactivations), tuple(activations)),
+            BatchReport(loss, output_residual, hidden_residual),
+        )
+
+    # -- the phases, each a function of arrays ----------------------------------
+
+    def lift(
+        self, parameters: Parameters, rows: Rows
+    ) -> tuple[list[Array], list[Array]]:
+        """Return ``V_l = A_{l-1} W_l + b_l`` and ``A_l = sigma(V_l)``, a forward pass.
+
+        Every coupling residual of the lifted point is zero and every
+        ``A_l = sigma(Z_l)``: the start of the auxiliaries' steps.
+        """
+        centres, activations = [], []
+        layer_input = rows.inputs
+        last = len(parameters.coefs) - 1
+        for layer, (w, b) in enumerate(
+            zip(parameters.coefs, parameters.intercepts, strict=True)
+        ):
+            centre = self.kernels.affine(layer_input, w, b)
+            centres.append(centre)
+            if layer < last:
+                layer_input = self.activation(self.xp, centre)
+                activations.append(layer_input)
+        return centres, activations
+
+    def update_output(
+        self, centre: Array, targets: Array
+    ) -> tuple[Array, Array, Array]:
+        """Return the rows' losses at ``V_L``, ``Z_L = prox(V_L)`` and its residual.
+
+        ``V_L`` is the forward network's output, so the losses are its loss
+        on the batch before the step. The prox is closed form for the
+        squared error; for the cross-entropies, a fixed number of capped
+        Newton steps (:meth:`sktiam._kernels.ArrayKernels.output_step`).
+        """
+        return self.kernels.output_step(self.loss, centre, targets, self.rho)
+
+    def update_activation(
+        self,
+        parameters: Parameters,
+        layer: int,
+        activations: Array,
+        residual: Array,
+        tau: Array,
+        direction: Array,
+    ) -> tuple[Array, Array, Array]:
+        """Return the prox-linear step on ``A_l`` from its lifted value, tau and vector.
+
+        ``f(A) = (rho/2) sum_i s_i ||Z'_i - A_i W' - b'||^2
+        + (gamma/2) sum_i s_i ||A_i - sigma(Z_l,i)||^2`` with ``W', b', Z'``
+        of layer ``l + 1``. At the lifted ``A_l = sigma(Z_l)`` the ``gamma``
+        term's gradient vanishes, and ``A W' + b'`` is the lifted ``V'``, so
+        the gradient is ``rho (V' - Z') W'^T``: ``residual`` is ``V' - Z'``.
+        ``tau = max(lambda, tau_old / 2)`` with ``lambda`` the power
+        iteration's estimate of the largest eigenvalue of
+        ``rho W' W'^T + gamma I``.
+        """
+        following = parameters.coefs[layer + 1]
+        rho, gamma = self.rho, self.gamma
+
+        def curvature(vector: Array) -> Array:
+            return rho * (following @ (following.T @ vector)) + gamma * vector
+
+        estimate, direction = self.kernels.power_estimate(curvature, direction)
+        tau = self.kernels.step_size(estimate, tau)
+        gradient = residual @ following.T
+        new = self.kernels.scaled_step(activations, gradient, rho / tau)
+        return new, tau, direction
+
+    def update_preactivation(
+        self, centre: Array, activations: Array
+    ) -> tuple[Array, Array]:
+        """Return the penalty prox on a hidden ``Z_l`` at ``V_l``, and its residual.
+
+        ``Z_l = argmin_z (rho/2)(z - V_l)^2 + (gamma/2)(A_l - sigma(z))^2``,
+        elementwise, with the new ``A_l``: closed form for the ReLU family,
+        :data:`HIDDEN_PROX_ITERATIONS` bracketed Newton steps otherwise
+        (:meth:`Activation.fixed_penalty_prox`).
+        """
+        return self.kernels.penalty_prox(
+            self.activation,
+            centre,
+            activations,
+            self.rho,
+            self.gamma,
+            HIDDEN_PROX_ITERATIONS,
+        )
+
+    def update_weights(
+        self,
+        parameters: Parameters,
+        layer: int,
+        inputs: Array,
+        preactivations: Array,
+        rows: Rows,
+        tau: Array,
+        direction: Array,
+    ) -> tuple[Array, Array, Array]:
+        """Return the triple-inertial step on ``W_l``, its tau and vector.
+
+        ``f(W) = (rho/2) sum_i s_i ||Z_i - A_i W - b||^2 + (alpha/2) ||W||^2``
+        with ``A = A_{l-1}`` (``X`` for the first layer), ``Z = Z_l`` and
+        ``b = b_l``::
+
+            centre = W + p1 (W - W_prev)          first inertia
+            point  = W + p2 (W - W_prev)          second inertia
+            W+     = centre - grad f(point) / tau
+            W_new  = W+ + p3 (W+ - W)             third inertia
+
+        ``grad f(W) = rho A^T S (A W + b - Z) + alpha W`` and
+        ``tau = max(lambda, tau_old / 2)``, ``lambda`` the power iteration's
+        estimate of the largest eigenvalue of ``rho A^T S A + alpha I``.
+        """
+        kernels = self.kernels
+        p1, p2, p3 = self.inertia
+        coef, previous = parameters.coefs[layer], parameters.previous_coefs[layer]
+        centre = kernels.extrapolate(coef, previous, p1) if p1 else coef
+        if p2 == p1:
+            point = centre
+        else:
+            point = kernels.extrapolate(coef, previous, p2) if p2 else coef
+        residual = kernels.residual(
+            inputs, point, parameters.intercepts[layer], preactivations
+        )
+        rho, alpha = self.rho, self.alpha
+        # rho A^T S R = rho_S A^T (w R): with equal weights, w = 1 and
+        # rho_S = rho / n_rows, applied to the (small) product rather than R.
+        weighted_rho = rho if rows.weights is not None else rho / residual.shape[0]
+
+        def curvature(vector: Array) -> Array:
+            image = weighted_rho * self.weighted_product(rows, inputs, inputs @ vector)
+            return image + alpha * vector
+
+        estimate, direction = kernels.power_estimate(curvature, direction)
+        tau = kernels.step_size(estimate, tau)
+        new = kernels.weight_step(
+            centre,
+            self.weighted_product(rows, inputs, residual),
+            point,
+            (weighted_rho, alpha, p3),
+            tau,
+            coef,
+        )
+        return new, tau, direction
+
+    def update_bias(
+        self,
+        parameters: Parameters,
+        layer: int,
+        inputs: Array,
+        preactivations: Array,
+        coef: Array,
+        rows: Rows,
+    ) -> Array:
+        """Return the triple-inertial step on ``b_l`` with ``tau = rho``.
+
+        ``f(b) = (rho/2) ||b - c||^2`` plus a constant, with
+        ``c = sum_i s_i (Z_i - A_i W)`` at the new ``W``: the gradient's
+        Lipschitz constant is ``rho`` exactly. With ``p1 = p2`` and
+        ``p3 = 0`` the step from ``centre = point`` is the minimiser ``c``,
+        whatever the momentum.
+        """
+        p1, p2, p3 = self.inertia
+        offset = self.column_means(rows, preactivations)
+        offset = offset - self.input_means(rows, inputs) @ coef
+        if p1 == p2 and not p3:
+            return offset
+        bias = parameters.intercepts[layer]
+        momentum = bias - parameters.previous_intercepts[layer]
+        centre = bias + p1 * momentum
+        point = bias + p2 * momentum
+        plus = centre - (point - offset)
+        if p3:
+            plus = plus + p3 * (plus - bias)
+        return plus
+
+    # -- sums over the batch's rows ----------------------------------------------
+
+    def mean(self, rows: Rows, values: Array) -> Array:
+        """Return ``sum_i s_i v_i`` for ``v`` of shape (n_rows,), a 0-d array."""
+        if rows.weights is None:
+            return self.kernels.total(values) / values.shape[0]
+        return self.kernels.dot(rows.weights[:, 0], values)
+
+    def column_means(self, rows: Rows, a: Array) -> Array:
+        """Return ``sum_i s_i a_i``, of shape (d,), for ``a`` of shape (n_rows, d)."""
+        if rows.weights is None:
+            return self.kernels.column_sums(a) / a.shape[0]
+        return self.kernels.column_sums(rows.weights * a)
+
+    def input_means(self, rows: Rows, inputs: Array) -> Array:
+        """Return ``sum_i s_i x_i``; ``inputs`` may be a sparse matrix."""
+        if hasattr(inputs, "tocsr"):
+            weights = rows.weights
+            if weights is None:
+                xp = self.xp
+                n_rows = inputs.shape[0]
+                weights = xp.full(
+                    (n_rows, 1),
+                    1.0 / n_rows,
+                    dtype=rows.targets.dtype,
+                    device=device_of(rows.targets),
+                )
+            return inputs.T @ weights[:, 0]
+        return self.column_means(rows, inputs)
+
+    def weighted_product(self, rows: Rows, inputs: Array, a: Array) -> Array:
+        """Return ``inputs^T S a``, ``S = diag(s)``, up to the factor of equal weights.
+
+        With equal weights ``S`` is ``I / n_rows``, and the product is
+        ``inputs^T a``: the caller applies ``1 / n_rows`` where it is cheapest.
+        ``inputs`` may be sparse.
+        """
+        if rows.weights is None:
+            return inputs.T @ a
+        weights = rows.weights if a.ndim == 2 else rows.weights[:, 0]
+        return inputs.T @ (weights * a)
+
+    def regularisation(self, coefs: tuple[Array, ...]) -> Array:
+        """Return ``(alpha/2) sum_l ||W_l||^2``, a 0-d array."""
+        total = self.kernels.squared_norm(coefs[0])
+        for coef in coefs[1:]:
+            total = total + self.kernels.squared_norm(coef)
+        return 0.5 * self.alpha * total
+
+    def objective_terms(
+        self, parameters: Parameters, auxiliaries: Auxiliaries, rows: Rows
+    ) -> dict[str, Array | list[Array]]:
+        """Return the batch's ``F_B`` and its parts after the step, as 0-d arrays.
+
+        ``objective`` is ``F_B``, ``coupling`` the coupling term of each layer,
+        ``violation`` the largest ``|A_l - sigma(Z_l)|``.
+        """
+        xp = self.xp
+        preactivations, activations = auxiliaries
+        last = len(parameters.coefs) - 1
+        objective = self.mean(
+            rows, self.loss.value(xp, preactivations[last], rows.targets)
+        )
+        objective = objective + self.regularisation(parameters.coefs)
+        coupling = []
+        violation = xp.zeros(
+            (), dtype=preactivations[last].dtype, device=device_of(preactivations[last])
+        )
+        for layer, (w, b) in enumerate(
+            zip(parameters.coefs, parameters.intercepts, strict=True)
+        ):
+            inputs = rows.inputs if layer == 0 else activations[layer - 1]
+            residual = inputs @ w + b - preactivations[layer]
+            term = 0.5 * self.rho * self.mean(rows, xp.sum(residual**2, axis=1))
+            coupling.append(term)
+            objective = objective + term
+            if layer < last:
+                gap = self.activation(xp, preactivations[layer]) - activations[layer]
+                objective = objective + 0.5 * self.gamma * self.mean(
+                    rows, xp.sum(gap**2, axis=1)
+                )
+                violation = xp.maximum(violation, xp.max(xp.abs(gap)))
+        return {"objective": objective, "coupling": coupling, "violation": violation}
+
+
+class EpochOutcome(NamedTuple):
+    """What an epoch tells the solver, on the host.
+
+    ``loss`` is the epoch's mean batch loss, ``objective`` the last batch's
+    ``F_B`` after its step, ``finite`` whether every weight, step size and
+    loss stayed finite, and ``record`` the epoch's diagnostics.
+    """
+
+    loss: float
+    objective: float
+    finite: bool
+    record: dict[str, Any]
+
+
+class MiniBatchEpochs:
+    """The mini-batch driver: an iteration is an epoch of :class:`MiniBatchStep`.
+
+    The rows are visited in batches of ``gen_batches(n, batch_size)``, in a
+    new random order each epoch when ``random_state`` is given. The order is
+    drawn on the host, where the random state lives, and moved to the
+    device once per epoch; the batches are then sliced where the data are.
+    Between an epoch's first and last batch nothing comes back to the host:
+    the batch losses and the inner residuals are summed and maximised on the
+    device, and read once, with the diagnostics, at the epoch's end.
+
+    Parameters
+    ----------
+    solver : TIAMSolver
+        The solver whose configuration the steps take.
+    inputs, targets, sample_weight : arrays
+        The training rows, on the device (``inputs`` may be sparse).
+    batch_size : int
+        Rows per batch.
+    random_state : numpy.random.RandomState or None
+        Shuffles the rows at each epoch; None keeps their order.
+    """
+
+    def __init__(
+        self,
+        solver: Any,
+        inputs: Array,
+        targets: Array,
+        sample_weight: Array,
+        batch_size: int,
+        random_state: Any,
+    ) -> None:
+        self.solver = solver
+        self.xp = solver.xp
+        if getattr(inputs, "format", None) == "csc":
+            # Rows are sliced once per batch: from CSC that reads every
+            # nonzero, from CSR only the batch's.
+            inputs = inputs.tocsr()
+        self.inputs, self.targets, self.sample_weight = inputs, targets, sample_weight
+        self.kernels = kernels_for(self.xp)
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.n_samples = int(inputs.shape[0])
+        # Known once: equal weights are equal in every batch.
+        xp = self.xp
+        self.equal = bool(xp.all(sample_weight == sample_weight[0]))
+
+    def start(self, state: Any) -> None:
+        """Check the relaxation, and put the step sizes' state on the device.
+
+        A lifted batch satisfies the box exactly, and at its width the hidden
+        ``Z_l`` step keeps the lifted values: the box relaxation sends no
+        signal down through batches. Only the penalty relaxation does.
+        """
+        if state.relaxation.name != "penalty":
+            raise ValueError(
+                "Mini-batch TIAM needs relaxation='penalty'; the box relaxation "
+                "trains full-batch only (batch_size=None)."
+            )
+        xp = self.xp
+        dtype, device = self.targets.dtype, device_of(self.targets)
+        for step, size in zip(
+            state.weight_steps + state.activation_steps,
+            [c.shape[0] for c in state.coefs] + [c.shape[0] for c in state.coefs[1:]],
+            strict=True,
+        ):
+            step.tau = self.kernels.scalar(step.tau, self.targets)
+            if step.direction is None:
+                step.direction = xp.ones(size, dtype=dtype, device=device)
+            else:
+                step.direction = xp.asarray(step.direction, dtype=dtype, device=device)
+
+    def epoch(self, state: Any) -> EpochOutcome:
+        """Visit every batch once; return the epoch's loss, F and diagnostics.
+
+        The loss is the mean, weighted by the batches' sample weights, of each
+        batch's loss before its step (MLPClassifier's epoch loss). F and the
+        diagnostics describe the epoch's last batch after its step. The
+        state takes the new values only when every one of them is finite:
+        otherwise it keeps the epoch's start.
+        """
+        xp, solver = self.xp, self.solver
+        config = solver.config
+        relaxation = state.relaxation
+        step = MiniBatchStep(
+            xp,
+            config.activation,
+            config.loss,
+            relaxation.rho,
+            relaxation.gamma,
+            config.alpha,
+            solver.inertia,
+            self.kernels,
+        )
+        parameters = Parameters(
+            tuple(state.coefs),
+            tuple(state.intercepts),
+            tuple(state.previous_coefs),
+            tuple(state.previous_intercepts),
+        )
+        steps = StepSizes(
+            tuple(s.tau for s in state.weight_steps),
+            tuple(s.direction for s in state.weight_steps),
+            tuple(s.tau for s in state.activation_steps),
+            tuple(s.direction for s in state.activation_steps),
+        )
+        order = None
+        if self.random_state is not None:
+            order = xp.asarray(
+                self.random_state.permutation(self.n_samples),
+                device=device_of(self.targets),
+            )
+        dtype = self.targets.dtype
+        loss_total = xp.zeros((), dtype=dtype, device=device_of(self.targets))
+        weight_total = 0.0 if self.equal else xp.zeros_like(loss_total)
+        output_residual = hidden_residual = xp.zeros_like(loss_total)
+        rows = auxiliaries = None
+        for batch in gen_batches(self.n_samples, self.batch_size):
+            # Let the last batch's arrays go before the next one is sliced.
+            rows = auxiliaries = None
+            indices = batch if order is None else order[batch]
+            weights = _take(xp, self.sample_weight, indices)
+            if self.equal:
+                batch_weight = rows_in(batch)
+                normalised = None
+            else:
+                batch_weight = xp.sum(weights)
+                normalised = xp.reshape(weights / batch_weight, (-1, 1))
+            rows = Rows(
+                _take(xp, self.inputs, indices),
+                _take(xp, self.targets, indices),
+                normalised,
+            )
+            parameters, steps, auxiliaries, report = step(parameters, steps, rows)
+            loss_total = loss_total + batch_weight * report.loss
+            weight_total = weight_total + batch_weight
+            output_residual = xp.maximum(output_residual, report.output_residual)
+            hidden_residual = xp.maximum(hidden_residual, report.hidden_residual)
+        terms = step.objective_terms(parameters, auxiliaries, rows)
+        taus = steps.weight_taus + steps.activation_taus
+        finite = xp.all(
+            xp.isfinite(xp.stack([loss_total, terms["objective"], *taus]))
+        ) & _all_finite(xp, parameters.coefs + parameters.intercepts)
+        # The one read of the epoch.
+        values = host_floats(
+            xp.stack(
+                [
+                    loss_total,
+                    xp.asarray(weight_total, dtype=dtype, device=device_of(loss_total)),
+                    terms["objective"],
+                    terms["violation"],
+                    output_residual,
+                    hidden_residual,
+                    xp.astype(finite, dtype),
+                    *terms["coupling"],
+                    *taus,
+                ]
+            )
+        )
+        loss, total, objective, violation, output_left, hidden_left, ok = values[:7]
+        n_layers = len(state.coefs)
+        coupling = values[7 : 7 + n_layers]
+        tau_values = values[7 + n_layers :]
+        if ok:
+            self._keep(state, parameters, steps)
+        rho = relaxation.rho
+        smooth = self.solver.config.activation._spec.slopes is None
+        record = {
+            **relaxation.diagnostics(),
+            "max_violation": violation,
+            "coupling_residual": [(2.0 * max(c, 0.0) / rho) ** 0.5 for c in coupling],
+            "weight_step_sizes": tau_values[:n_layers],
+            "activation_step_sizes": tau_values[n_layers:],
+            "backtracking_trials": 0,
+            "restarts": 0,
+            "failed_steps": 0,
+            "newton_iterations": (
+                0
+                if isinstance(config.loss, SquaredLoss)
+                else output_prox_iterations(relaxation.rho)
+            ),
+            "prox_iterations": 2 * HIDDEN_PROX_ITERATIONS if smooth else 0,
+            "output_prox_residual": output_left,
+            "hidden_prox_residual": hidden_left,
+        }
+        return EpochOutcome(loss / total, objective, bool(ok), record)
+
+    @staticmethod
+    def _keep(state: Any, parameters: Parameters, steps: StepSizes) -> None:
+        """Write an epoch's final values into the solver state."""
+        state.coefs = list(parameters.coefs)
+        state.intercepts = list(parameters.intercepts)
+        state.previous_coefs = list(parameters.previous_coefs)
+        state.previous_intercepts = list(parameters.previous_intercepts)
+        for step, tau, direction in zip(
+            state.weight_steps + state.activation_steps,
+            steps.weight_taus + steps.activation_taus,
+            steps.weight_directions + steps.activation_directions,
+            strict=True,
+        ):
+            step.tau, step.direction = tau, direction
+
+
+def _all_finite(xp: Any, arrays: tuple[Array, ...]) -> Array:
+    """Return whether every entry of every array is finite, as a 0-d array."""
+    flags = [xp.all(xp.isfinite(a)) for a in arrays]
+    return xp.all(xp.stack(flags))
+
+
+def rows_in(rows: Any) -> int:
+    """Return the number of rows a slice or an index array selects."""
+    if isinstance(rows, slice):
+        return rows.stop - rows.start
+    return int(rows.shape[0])
+
+
+def _take(xp: Any, array: Array, rows: Any) -> Array:
+    """Return the rows ``rows`` (a slice or an index array) of ``array``.
+
+    Slices are views; index arrays gather, in the array's own namespace and
+    on its device. SciPy and CuPy sparse matrices index their rows directly.
+    """
+    if isinstance(rows, slice) or hasattr(array, "tocsr"):
+        return array[rows]
+    return xp.take(array, rows, axis=0)
