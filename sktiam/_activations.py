@@ -200,7 +200,7 @@ PENALTY_PROX_MAX_ITER = 100
 #: of a smooth activation (:meth:`Activation.fixed_penalty_prox`). Chosen from
 #: the largest ``|phi'|`` they leave on the benchmark's sets
 #: (docs/algorithm.md, "Mini-batch TIAM").
-HIDDEN_PROX_ITERATIONS = 4
+HIDDEN_PROX_ITERATIONS = 6
 #: Grid points per bracket that pick the basin of a non-convex penalty prox.
 _GRID_POINTS = 17
 

@@ -33,7 +33,7 @@ Array = Any
 OUTPUT_PROX_STEP_CAP = 2.5
 #: Newton iterations of the output prox beyond those that the cap needs to
 #: reach any minimiser (:func:`output_prox_iterations`).
-OUTPUT_PROX_EXTRA_ITERATIONS = 2
+OUTPUT_PROX_EXTRA_ITERATIONS = 3
 #: Power iterations per step size, warm-started from the last vector: one
 #: batch's curvature is close to the last one's. One iteration per step
 #: diverged at batches of 64 on digits; two held at 32.
@@ -48,7 +48,8 @@ def output_prox_iterations(rho: float) -> int:
     Each entry of the minimiser lies within ``1 / rho`` of ``V`` (its gradient
     ``p - y`` is in ``[-1, 1]``), so ``ceil(1 / (rho cap))`` capped steps can
     reach it from ``V``; :data:`OUTPUT_PROX_EXTRA_ITERATIONS` more converge
-    where Newton's step is no longer capped. Six at the default ``rho = 0.1``.
+    where Newton's step is no longer capped. Seven at the default
+    ``rho = 0.1``.
     """
     return math.ceil(1.0 / (rho * OUTPUT_PROX_STEP_CAP)) + OUTPUT_PROX_EXTRA_ITERATIONS
 
@@ -280,8 +281,9 @@ class NumpyKernels(ArrayKernels):
         return gradient
 
     def extrapolate(self, current: Array, previous: Array, factor: float) -> Array:
-        out = self.np.multiply(current, 1.0 + factor)
-        out -= self.np.multiply(previous, factor)
+        out = current - previous
+        out *= factor
+        out += current
         return out
 
     def weight_step(self, centre, data_gradient, point, coefficients, tau, current):

@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 from helpers import assert_same_parameters, fit_quietly
 from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from sktiam import TIAMClassifier, TIAMRegressor
-from sktiam._kernels import POWER_ITERATIONS
+from sktiam._kernels import POWER_ITERATIONS, ArrayKernels
+from sktiam._minibatch import PROX_RESIDUAL_TOLERANCE
 
 
 def _blobs(n=200, seed=0):
@@ -383,3 +385,269 @@ def test_a_diverging_stream_of_partial_fit_calls_stops_and_keeps_its_weights():
     for kept, started in zip(model.coefs_, before, strict=True):
         np.testing.assert_array_equal(kept, started)
     assert np.all(np.isfinite(model.predict(X)))
+
+
+def _penalty_prox_by_branches(w, a, rho, gamma, slope):
+    """argmin (rho/2)(z - w)^2 + (gamma/2)(a - sigma(z))^2 for sigma(z) = z on
+    z >= 0 and slope * z below: each branch's quadratic minimiser, clipped to
+    its half-line, and the lower objective."""
+
+    def phi(z):
+        activated = np.where(z >= 0, z, slope * z)
+        return 0.5 * rho * (z - w) ** 2 + 0.5 * gamma * (a - activated) ** 2
+
+    positive = np.maximum((rho * w + gamma * a) / (rho + gamma), 0.0)
+    negative = np.minimum((rho * w + gamma * slope * a) / (rho + gamma * slope**2), 0.0)
+    return np.where(phi(positive) <= phi(negative), positive, negative)
+
+
+def _warm_rayleigh(matrix, vector, iterations):
+    """Power iterations from ``vector``: the quotient and the next start."""
+    for _ in range(iterations - 1):
+        image = matrix @ vector
+        vector = image / np.linalg.norm(image)
+    image = matrix @ vector
+    return vector @ image / (vector @ vector), image / np.linalg.norm(image)
+
+
+def _epochs_written_out(X, y, weights, params, epochs, batch_size, slope):
+    """Mini-batch TIAM for a squared loss, in NumPy, from docs/algorithm.md.
+
+    Per batch of rows (s_i the batch's weights over their sum): lift, the
+    output prox (Y + rho V) / (1 + rho), from the top down an A step from the
+    lifted A (tau = max(power estimate, tau / 2)) and the branch-wise Z prox
+    at the lifted V, then the triple-inertial W steps and the b steps, with
+    the momentum of the last batch's step.
+    """
+    rho, gamma = params["rho"], params["activation_penalty"]
+    p1, p2, p3 = (
+        params["center_inertia"],
+        params["gradient_inertia"],
+        params["extrapolation_inertia"],
+    )
+    alpha = params["alpha"] / (batch_size * np.mean(weights))
+    units = [X.shape[1], *params["hidden_layer_sizes"], 1]
+    coefs, intercepts = TIAMRegressor(**params)._initial_parameters(
+        units, np.dtype("float64"), np.random.RandomState(params["random_state"])
+    )
+    previous_coefs, previous_intercepts = list(coefs), list(intercepts)
+    weight_taus = [rho + alpha] * len(coefs)
+    weight_vectors = [np.ones(n) for n in units[:-1]]
+    activation_taus = [rho + gamma] * (len(coefs) - 1)
+    activation_vectors = [np.ones(n) for n in units[1:-1]]
+
+    def sigma(z):
+        return np.where(z >= 0, z, slope * z)
+
+    last = len(coefs) - 1
+    for _ in range(epochs):
+        for start in range(0, len(X), batch_size):
+            rows = slice(start, start + batch_size)
+            inputs, target = X[rows], y[rows, None]
+            s = weights[rows] / weights[rows].sum()
+            centres, lifted = [], []
+            layer_input = inputs
+            for layer in range(last + 1):
+                centres.append(layer_input @ coefs[layer] + intercepts[layer])
+                layer_input = sigma(centres[-1])
+                lifted.append(layer_input)
+            z = list(centres)
+            a = lifted[:last]
+            z[last] = (target + rho * centres[last]) / (1 + rho)
+            for layer in range(last - 1, -1, -1):
+                following = coefs[layer + 1]
+                curvature = rho * following @ following.T + gamma * np.eye(
+                    following.shape[0]
+                )
+                estimate, activation_vectors[layer] = _warm_rayleigh(
+                    curvature, activation_vectors[layer], POWER_ITERATIONS
+                )
+                activation_taus[layer] = max(estimate, 0.5 * activation_taus[layer])
+                gradient = rho * (centres[layer + 1] - z[layer + 1]) @ following.T
+                a[layer] = a[layer] - gradient / activation_taus[layer]
+                z[layer] = _penalty_prox_by_branches(
+                    centres[layer], a[layer], rho, gamma, slope
+                )
+            new_coefs, new_intercepts = [], []
+            for layer in range(last + 1):
+                layer_input = inputs if layer == 0 else a[layer - 1]
+                w, w_old = coefs[layer], previous_coefs[layer]
+                centre = w + p1 * (w - w_old)
+                point = w + p2 * (w - w_old)
+                residual = layer_input @ point + intercepts[layer] - z[layer]
+                gradient = rho * layer_input.T @ (s[:, None] * residual) + alpha * point
+                curvature = rho * layer_input.T @ (s[:, None] * layer_input)
+                curvature += alpha * np.eye(w.shape[0])
+                estimate, weight_vectors[layer] = _warm_rayleigh(
+                    curvature, weight_vectors[layer], POWER_ITERATIONS
+                )
+                weight_taus[layer] = max(estimate, 0.5 * weight_taus[layer])
+                plus = centre - gradient / weight_taus[layer]
+                new_w = plus + p3 * (plus - w)
+                offset = s @ (z[layer] - layer_input @ new_w)
+                b, b_old = intercepts[layer], previous_intercepts[layer]
+                plus = b + p1 * (b - b_old) - (b + p2 * (b - b_old) - offset)
+                new_coefs.append(new_w)
+                new_intercepts.append(plus + p3 * (plus - b))
+            previous_coefs, previous_intercepts = coefs, intercepts
+            coefs, intercepts = new_coefs, new_intercepts
+    return coefs, intercepts
+
+
+@pytest.mark.parametrize(
+    "activation, slope", [("relu", 0.0), ("leaky_relu", 0.3)], ids=["relu", "leaky"]
+)
+@pytest.mark.parametrize(
+    "inertia",
+    [(0.95, 0.95, 0.0), (0.7, 0.3, 0.2)],
+    ids=["defaults", "three inertias"],
+)
+@pytest.mark.parametrize("weighted", [False, True], ids=["equal", "weighted"])
+def test_epochs_of_batches_are_the_step_written_out(
+    activation, slope, inertia, weighted
+):
+    """Three epochs of four batches, the momentum carried from batch to batch
+    and from epoch to epoch, equal the NumPy transcription to 1e-12. Where
+    the maths has a closed form (a squared loss, the ReLU family) the step
+    is that of docs/algorithm.md to rounding."""
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(80, 3), rng.randn(80)
+    weights = rng.uniform(0.5, 2.0, 80) if weighted else np.ones(80)
+    params = dict(
+        hidden_layer_sizes=(6, 5),
+        activation=activation,
+        batch_size=20,
+        shuffle=False,
+        rho=0.4,
+        activation_penalty=0.7,
+        alpha=0.6,
+        center_inertia=inertia[0],
+        gradient_inertia=inertia[1],
+        extrapolation_inertia=inertia[2],
+        random_state=0,
+    )
+    model = fit_quietly(
+        TIAMRegressor(max_iter=3, tol=0.0, **params), X, y, sample_weight=weights
+    )
+    coefs, intercepts = _epochs_written_out(X, y, weights, params, 3, 20, slope)
+    for got, expected in zip(
+        model.coefs_ + model.intercepts_, coefs + intercepts, strict=True
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_the_generic_kernels_train_as_numpys(monkeypatch):
+    """Five epochs with the array-API kernels equal those with NumPy's, for
+    each loss: the same arithmetic in another order."""
+    X, y = _blobs()
+    fits = {}
+    for kernels in ("numpy", "generic"):
+        if kernels == "generic":
+            monkeypatch.setattr(
+                "sktiam._minibatch.kernels_for", lambda xp: ArrayKernels(xp)
+            )
+        fits[kernels] = [
+            fit_quietly(
+                Estimator(hidden_layer_sizes=(8, 7), max_iter=5, random_state=0, **p),
+                X,
+                t,
+            )
+            for Estimator, t, p in (
+                (TIAMClassifier, y, {}),
+                (TIAMClassifier, y == 1, {"activation": "tanh"}),
+                (TIAMRegressor, X[:, 0] * X[:, 1], {}),
+            )
+        ]
+    for numpy_fit, generic_fit in zip(fits["numpy"], fits["generic"], strict=True):
+        for got, expected in zip(
+            generic_fit.coefs_ + generic_fit.intercepts_,
+            numpy_fit.coefs_ + numpy_fit.intercepts_,
+            strict=True,
+        ):
+            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-11)
+
+
+class _ReadCounter:
+    """Counts the ways an array-api-strict array reaches the host."""
+
+    METHODS = ("__float__", "__bool__", "__int__", "__index__", "__array__")
+
+    def __init__(self, monkeypatch, array_type):
+        self.count = 0
+        for name in (*self.METHODS, "__dlpack__"):
+            original = getattr(array_type, name)
+
+            def counted(array, *args, _original=original, **kwargs):
+                self.count += 1
+                return _original(array, *args, **kwargs)
+
+            monkeypatch.setattr(array_type, name, counted)
+
+
+@pytest.mark.parametrize(
+    "activation, weighted",
+    [("relu", False), ("tanh", False), ("relu", True)],
+    ids=["relu", "tanh", "unequal weights"],
+)
+def test_host_reads_per_epoch_do_not_grow_with_the_batches(
+    monkeypatch, activation, weighted
+):
+    """On array-api-strict arrays, whose every way to the host is counted, a
+    fit of 40 batches per epoch reads exactly as much as one of 10, over the
+    same epochs: nothing is read between an epoch's first and last batch."""
+    strict = pytest.importorskip("array_api_strict")
+    import sklearn
+
+    X, y = _blobs(n=400)
+    weights = np.random.RandomState(0).uniform(0.5, 2.0, 400) if weighted else None
+    counts = {}
+    for batch_size in (10, 40):
+        with sklearn.config_context(array_api_dispatch=True):
+            arrays = [strict.asarray(X), strict.asarray(y)]
+            fit_weights = None if weights is None else strict.asarray(weights)
+            model = TIAMClassifier(
+                hidden_layer_sizes=(6,),
+                activation=activation,
+                batch_size=batch_size,
+                max_iter=3,
+                tol=0.0,
+                random_state=0,
+            )
+            counter = _ReadCounter(monkeypatch, type(arrays[0]))
+            fit_quietly(model, *arrays, sample_weight=fit_weights)
+            counts[batch_size] = counter.count
+            monkeypatch.undo()
+        assert model.n_iter_ == 3
+    assert counts[10] == counts[40] > 0
+
+
+def test_a_batch_of_zero_inputs_keeps_every_value_finite():
+    """Rows of zeros give the first layer's W step no curvature and no
+    gradient (alpha = 0): its step size estimate is 0, its power vector is
+    kept, and nothing turns into NaN."""
+    X = np.zeros((64, 3))
+    y = np.random.RandomState(0).randn(64)
+    model = fit_quietly(
+        TIAMRegressor(hidden_layer_sizes=(5,), alpha=0.0, max_iter=3, random_state=0),
+        X,
+        y,
+    )
+    first = model._solver_state.weight_steps[0]
+    np.testing.assert_array_equal(first.direction, np.ones(3))
+    initial = TIAMRegressor(hidden_layer_sizes=(5,))._initial_parameters(
+        [3, 5, 1], np.dtype("float64"), np.random.RandomState(0)
+    )[0][0]
+    np.testing.assert_array_equal(model.coefs_[0], initial)
+    assert np.all(np.isfinite(model.predict(X)))
+    assert all(np.isfinite(model.diagnostics_["weight_step_sizes"][-1]))
+
+
+def test_a_residual_above_the_tolerance_warns(monkeypatch):
+    """With one Newton iteration the output prox stops far from its solution:
+    the epoch's diagnostics report the residual and the fit says so."""
+    monkeypatch.setattr("sktiam._kernels.output_prox_iterations", lambda rho: 1)
+    X, y = _blobs()
+    model = TIAMClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="output prox did not reach"):
+        model.fit(X, y)
+    assert max(model.diagnostics_["output_prox_residual"]) > PROX_RESIDUAL_TOLERANCE
