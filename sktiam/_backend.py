@@ -216,13 +216,17 @@ def kernels_for(xp: Any) -> Any:
     """Return the mini-batch step's kernels for namespace ``xp``.
 
     :class:`~sktiam._kernels.NumpyKernels` for NumPy,
-    ``CupyKernels`` for CuPy, and the generic
+    :class:`~sktiam._cupy_kernels.CupyKernels` for CuPy, and the generic
     :class:`~sktiam._kernels.ArrayKernels` for any other namespace.
     """
     from ._kernels import ArrayKernels, NumpyKernels
 
     if xp is NUMPY.xp or xp is numpy:
         return NumpyKernels(xp)
+    if array_api_compat.is_cupy_namespace(xp):
+        from ._cupy_kernels import CupyKernels
+
+        return CupyKernels(xp)
     return ArrayKernels(xp)
 
 

@@ -18,6 +18,7 @@ that takes an argument it may overwrite says so: only arrays the step made
 itself and does not read again are handed over.
 """
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -63,8 +64,25 @@ class ArrayKernels:
         The array namespace.
     """
 
+    #: Whether a step on these kernels can be captured in a CUDA graph.
+    captures = False
+
     def __init__(self, xp: Any) -> None:
         self.xp = xp
+
+    def running(self) -> contextlib.AbstractContextManager:
+        """Return the context an epoch of steps runs in: none here."""
+        return contextlib.nullcontext()
+
+    def matmul(
+        self,
+        a: Array,
+        b: Array,
+        transpose_a: bool = False,
+        transpose_b: bool = False,
+    ) -> Array:
+        """Return ``op(a) @ op(b)``, ``op`` a transpose or not; ``a`` may be sparse."""
+        return (a.T if transpose_a else a) @ (b.T if transpose_b else b)
 
     def scalar(self, value: Any, like: Array) -> Array:
         """Return ``value`` as a 0-d array of ``like``'s dtype and device."""
@@ -134,9 +152,11 @@ class ArrayKernels:
         """Return ``inputs @ weights + bias - target``, the coupling residual."""
         return inputs @ weights + bias - target
 
-    def scaled_step(self, start: Array, gradient: Array, scale: Array) -> Array:
-        """Return ``start - scale * gradient``; ``gradient`` may be overwritten."""
-        return start - gradient * scale
+    def scaled_step(
+        self, start: Array, gradient: Array, scale: float, tau: Array
+    ) -> Array:
+        """Return ``start - gradient * (scale / tau)``; may overwrite ``gradient``."""
+        return start - gradient * (scale / tau)
 
     def extrapolate(self, current: Array, previous: Array, factor: float) -> Array:
         """Return ``current + factor (current - previous)``: an inertial point."""
@@ -275,8 +295,8 @@ class NumpyKernels(ArrayKernels):
         out -= target
         return out
 
-    def scaled_step(self, start: Array, gradient: Array, scale: Array) -> Array:
-        gradient *= -scale
+    def scaled_step(self, start, gradient, scale, tau):
+        gradient *= -(scale / tau)
         gradient += start
         return gradient
 

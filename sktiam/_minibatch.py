@@ -274,16 +274,18 @@ class MiniBatchStep:
         iteration's estimate of the largest eigenvalue of
         ``rho W' W'^T + gamma I``.
         """
+        kernels = self.kernels
         following = parameters.coefs[layer + 1]
         rho, gamma = self.rho, self.gamma
 
         def curvature(vector: Array) -> Array:
-            return rho * (following @ (following.T @ vector)) + gamma * vector
+            image = kernels.matmul(following, vector, transpose_a=True)
+            return rho * kernels.matmul(following, image) + gamma * vector
 
-        estimate, direction = self.kernels.power_estimate(curvature, direction)
-        tau = self.kernels.step_size(estimate, tau)
-        gradient = residual @ following.T
-        new = self.kernels.scaled_step(activations, gradient, rho / tau)
+        estimate, direction = kernels.power_estimate(curvature, direction)
+        tau = kernels.step_size(estimate, tau)
+        gradient = kernels.matmul(residual, following, transpose_b=True)
+        new = kernels.scaled_step(activations, gradient, rho, tau)
         return new, tau, direction
 
     def update_preactivation(
@@ -347,8 +349,8 @@ class MiniBatchStep:
         weighted_rho = rho if rows.weights is not None else rho / residual.shape[0]
 
         def curvature(vector: Array) -> Array:
-            image = weighted_rho * self.weighted_product(rows, inputs, inputs @ vector)
-            return image + alpha * vector
+            image = self.weighted_product(rows, inputs, kernels.matmul(inputs, vector))
+            return weighted_rho * image + alpha * vector
 
         estimate, direction = kernels.power_estimate(curvature, direction)
         tau = kernels.step_size(estimate, tau)
@@ -381,7 +383,7 @@ class MiniBatchStep:
         """
         p1, p2, p3 = self.inertia
         offset = self.column_means(rows, preactivations)
-        offset = offset - self.input_means(rows, inputs) @ coef
+        offset = offset - self.kernels.matmul(self.input_means(rows, inputs), coef)
         if p1 == p2 and not p3:
             return offset
         bias = parameters.intercepts[layer]
@@ -420,7 +422,7 @@ class MiniBatchStep:
                     dtype=rows.targets.dtype,
                     device=device_of(rows.targets),
                 )
-            return inputs.T @ weights[:, 0]
+            return self.kernels.matmul(inputs, weights[:, 0], transpose_a=True)
         return self.column_means(rows, inputs)
 
     def weighted_product(self, rows: Rows, inputs: Array, a: Array) -> Array:
@@ -431,9 +433,9 @@ class MiniBatchStep:
         ``inputs`` may be sparse.
         """
         if rows.weights is None:
-            return inputs.T @ a
+            return self.kernels.matmul(inputs, a, transpose_a=True)
         weights = rows.weights if a.ndim == 2 else rows.weights[:, 0]
-        return inputs.T @ (weights * a)
+        return self.kernels.matmul(inputs, weights * a, transpose_a=True)
 
     def regularisation(self, coefs: tuple[Array, ...]) -> Array:
         """Return ``(alpha/2) sum_l ||W_l||^2``, a 0-d array."""
@@ -465,7 +467,7 @@ class MiniBatchStep:
             zip(parameters.coefs, parameters.intercepts, strict=True)
         ):
             inputs = rows.inputs if layer == 0 else activations[layer - 1]
-            residual = inputs @ w + b - preactivations[layer]
+            residual = self.kernels.residual(inputs, w, b, preactivations[layer])
             term = 0.5 * self.rho * self.mean(rows, xp.sum(residual**2, axis=1))
             coupling.append(term)
             objective = objective + term
@@ -532,6 +534,7 @@ class MiniBatchEpochs:
             inputs = inputs.tocsr()
         self.inputs, self.targets, self.sample_weight = inputs, targets, sample_weight
         self.kernels = kernels_for(self.xp)
+        self._graph = self._graph_key = None
         self.batch_size = batch_size
         self.random_state = random_state
         self.n_samples = int(inputs.shape[0])
@@ -573,19 +576,73 @@ class MiniBatchEpochs:
         state takes the new values only when every one of them is finite:
         otherwise it keeps the epoch's start.
         """
-        xp, solver = self.xp, self.solver
-        config = solver.config
         relaxation = state.relaxation
-        step = MiniBatchStep(
-            xp,
+        step = self._step(relaxation)
+        with self.kernels.running():
+            parameters, steps, values = self._batches(state, step)
+        loss, total, objective, violation, output_left, hidden_left, ok = values[:7]
+        n_layers = len(state.coefs)
+        coupling = values[7 : 7 + n_layers]
+        tau_values = values[7 + n_layers :]
+        if ok:
+            self._keep(state, parameters, steps, copy=step is not self._plain)
+        config = self.solver.config
+        smooth = config.activation._spec.slopes is None
+        record = {
+            **relaxation.diagnostics(),
+            "max_violation": violation,
+            "coupling_residual": [
+                (2.0 * max(c, 0.0) / relaxation.rho) ** 0.5 for c in coupling
+            ],
+            "weight_step_sizes": tau_values[:n_layers],
+            "activation_step_sizes": tau_values[n_layers:],
+            "backtracking_trials": 0,
+            "restarts": 0,
+            "failed_steps": 0,
+            "newton_iterations": (
+                0
+                if isinstance(config.loss, SquaredLoss)
+                else output_prox_iterations(relaxation.rho)
+            ),
+            "prox_iterations": 2 * HIDDEN_PROX_ITERATIONS if smooth else 0,
+            "output_prox_residual": output_left,
+            "hidden_prox_residual": hidden_left,
+        }
+        return EpochOutcome(loss / total, objective, bool(ok), record)
+
+    def _step(self, relaxation: Any) -> Any:
+        """Return this epoch's step: captured in a CUDA graph where it can be.
+
+        A graph fixes the penalties and inertias of its step: it is kept
+        while they stay the same (no continuation, constant inertia).
+        """
+        config = self.solver.config
+        self._plain = MiniBatchStep(
+            self.xp,
             config.activation,
             config.loss,
             relaxation.rho,
             relaxation.gamma,
             config.alpha,
-            solver.inertia,
+            self.solver.inertia,
             self.kernels,
         )
+        if not self.kernels.captures or hasattr(self.inputs, "tocsr"):
+            return self._plain
+        key = (relaxation.rho, relaxation.gamma, self.solver.inertia)
+        if self._graph is None or self._graph_key != key:
+            self._graph, self._graph_key = self.kernels.graph(self._plain), key
+        return self._graph
+
+    def _batches(self, state: Any, step: Any) -> tuple[Parameters, StepSizes, list]:
+        """Run ``step`` on every batch; return the new state and the epoch's figures.
+
+        The figures, read in one transfer at the end, are the summed loss and
+        weight, the last batch's F and largest violation, the largest inner
+        residuals, whether everything stayed finite, the coupling terms and
+        the step sizes.
+        """
+        xp = self.xp
         parameters = Parameters(
             tuple(state.coefs),
             tuple(state.intercepts),
@@ -615,7 +672,7 @@ class MiniBatchEpochs:
             indices = batch if order is None else order[batch]
             weights = _take(xp, self.sample_weight, indices)
             if self.equal:
-                batch_weight = rows_in(batch)
+                batch_weight = batch.stop - batch.start
                 normalised = None
             else:
                 batch_weight = xp.sum(weights)
@@ -630,7 +687,7 @@ class MiniBatchEpochs:
             weight_total = weight_total + batch_weight
             output_residual = xp.maximum(output_residual, report.output_residual)
             hidden_residual = xp.maximum(hidden_residual, report.hidden_residual)
-        terms = step.objective_terms(parameters, auxiliaries, rows)
+        terms = self._plain.objective_terms(parameters, auxiliaries, rows)
         taus = steps.weight_taus + steps.activation_taus
         finite = xp.all(
             xp.isfinite(xp.stack([loss_total, terms["objective"], *taus]))
@@ -651,61 +708,41 @@ class MiniBatchEpochs:
                 ]
             )
         )
-        loss, total, objective, violation, output_left, hidden_left, ok = values[:7]
-        n_layers = len(state.coefs)
-        coupling = values[7 : 7 + n_layers]
-        tau_values = values[7 + n_layers :]
-        if ok:
-            self._keep(state, parameters, steps)
-        rho = relaxation.rho
-        smooth = self.solver.config.activation._spec.slopes is None
-        record = {
-            **relaxation.diagnostics(),
-            "max_violation": violation,
-            "coupling_residual": [(2.0 * max(c, 0.0) / rho) ** 0.5 for c in coupling],
-            "weight_step_sizes": tau_values[:n_layers],
-            "activation_step_sizes": tau_values[n_layers:],
-            "backtracking_trials": 0,
-            "restarts": 0,
-            "failed_steps": 0,
-            "newton_iterations": (
-                0
-                if isinstance(config.loss, SquaredLoss)
-                else output_prox_iterations(relaxation.rho)
-            ),
-            "prox_iterations": 2 * HIDDEN_PROX_ITERATIONS if smooth else 0,
-            "output_prox_residual": output_left,
-            "hidden_prox_residual": hidden_left,
-        }
-        return EpochOutcome(loss / total, objective, bool(ok), record)
+        return parameters, steps, values
 
-    @staticmethod
-    def _keep(state: Any, parameters: Parameters, steps: StepSizes) -> None:
-        """Write an epoch's final values into the solver state."""
-        state.coefs = list(parameters.coefs)
-        state.intercepts = list(parameters.intercepts)
-        state.previous_coefs = list(parameters.previous_coefs)
-        state.previous_intercepts = list(parameters.previous_intercepts)
+    def _keep(
+        self, state: Any, parameters: Parameters, steps: StepSizes, copy: bool
+    ) -> None:
+        """Write an epoch's final values into the solver state.
+
+        ``copy`` copies them first: a graph's outputs are its buffers, which
+        its next launch overwrites, and the state must keep the epoch's end
+        in case the next epoch fails.
+        """
+        xp = self.xp
+
+        def own(value: Any) -> Any:
+            if copy and not isinstance(value, float):
+                return xp.asarray(value, copy=True)
+            return value
+
+        state.coefs = [own(a) for a in parameters.coefs]
+        state.intercepts = [own(a) for a in parameters.intercepts]
+        state.previous_coefs = [own(a) for a in parameters.previous_coefs]
+        state.previous_intercepts = [own(a) for a in parameters.previous_intercepts]
         for step, tau, direction in zip(
             state.weight_steps + state.activation_steps,
             steps.weight_taus + steps.activation_taus,
             steps.weight_directions + steps.activation_directions,
             strict=True,
         ):
-            step.tau, step.direction = tau, direction
+            step.tau, step.direction = own(tau), own(direction)
 
 
 def _all_finite(xp: Any, arrays: tuple[Array, ...]) -> Array:
     """Return whether every entry of every array is finite, as a 0-d array."""
     flags = [xp.all(xp.isfinite(a)) for a in arrays]
     return xp.all(xp.stack(flags))
-
-
-def rows_in(rows: Any) -> int:
-    """Return the number of rows a slice or an index array selects."""
-    if isinstance(rows, slice):
-        return rows.stop - rows.start
-    return int(rows.shape[0])
 
 
 def _take(xp: Any, array: Array, rows: Any) -> Array:

@@ -49,7 +49,7 @@ def _logits(rng, n_rows=300, n_classes=10, scale=4.0):
             "residual",
             lambda r: (r.randn(7, 4), r.randn(4, 3), r.randn(3), r.randn(7, 3)),
         ),
-        ("scaled_step", lambda r: (r.randn(7, 3), r.randn(7, 3), np.float64(0.3))),
+        ("scaled_step", lambda r: (r.randn(7, 3), r.randn(7, 3), 0.3, np.float64(2.0))),
         ("extrapolate", lambda r: (r.randn(4, 3), r.randn(4, 3), 0.95)),
         (
             "weight_step",
