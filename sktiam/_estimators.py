@@ -46,6 +46,7 @@ from ._backend import (
 )
 from ._losses import log_softmax, loss_for_target
 from ._memory import check_memory
+from ._minibatch import ACTIVATION_STEPS
 from ._relaxations import RELAXATIONS, BoxRelaxation, PenaltyRelaxation
 from ._solver import INERTIA_SCHEDULES, TIAMConfig, TIAMSolver, forward
 
@@ -74,6 +75,8 @@ class BaseTIAM(BaseEstimator, ABC):
         "gradient_inertia": [Interval(Real, 0, 1, closed="left")],
         "extrapolation_inertia": [Interval(Real, 0, 1, closed="left")],
         "inertia_schedule": [StrOptions(set(INERTIA_SCHEDULES))],
+        "activation_step": [StrOptions(set(ACTIVATION_STEPS))],
+        "batch_rounds": [Interval(Integral, 1, None, closed="left")],
         "monotone": ["boolean"],
         "box_epsilon": [Interval(Real, 0, None, closed="neither")],
         "box_epsilon_decay": [Interval(Real, 0, 1, closed="right")],
@@ -113,6 +116,8 @@ class BaseTIAM(BaseEstimator, ABC):
         gradient_inertia,
         extrapolation_inertia,
         inertia_schedule,
+        activation_step,
+        batch_rounds,
         monotone,
         box_epsilon,
         box_epsilon_decay,
@@ -143,6 +148,8 @@ class BaseTIAM(BaseEstimator, ABC):
         self.gradient_inertia = gradient_inertia
         self.extrapolation_inertia = extrapolation_inertia
         self.inertia_schedule = inertia_schedule
+        self.activation_step = activation_step
+        self.batch_rounds = batch_rounds
         self.monotone = monotone
         self.box_epsilon = box_epsilon
         self.box_epsilon_decay = box_epsilon_decay
@@ -434,6 +441,8 @@ class BaseTIAM(BaseEstimator, ABC):
             newton_tol=float(1e-2 * np.sqrt(np.finfo(dtype).eps)),
             relaxation=self._relaxation(),
             inertia_schedule=self.inertia_schedule,
+            activation_step=self.activation_step,
+            rounds=self.batch_rounds,
         )
 
     def _batch_size(self, n_samples: int, incremental: bool) -> int | None:
@@ -1140,6 +1149,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         gradient_inertia=0.95,
         extrapolation_inertia=0.0,
         inertia_schedule="constant",
+        activation_step="prox-linear",
+        batch_rounds=1,
         monotone=True,
         box_epsilon=100.0,
         box_epsilon_decay=0.5,
@@ -1171,6 +1182,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             gradient_inertia=gradient_inertia,
             extrapolation_inertia=extrapolation_inertia,
             inertia_schedule=inertia_schedule,
+            activation_step=activation_step,
+            batch_rounds=batch_rounds,
             monotone=monotone,
             box_epsilon=box_epsilon,
             box_epsilon_decay=box_epsilon_decay,
@@ -1432,6 +1445,8 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         gradient_inertia=0.95,
         extrapolation_inertia=0.0,
         inertia_schedule="constant",
+        activation_step="prox-linear",
+        batch_rounds=1,
         monotone=True,
         box_epsilon=100.0,
         box_epsilon_decay=0.5,
@@ -1463,6 +1478,8 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
             gradient_inertia=gradient_inertia,
             extrapolation_inertia=extrapolation_inertia,
             inertia_schedule=inertia_schedule,
+            activation_step=activation_step,
+            batch_rounds=batch_rounds,
             monotone=monotone,
             box_epsilon=box_epsilon,
             box_epsilon_decay=box_epsilon_decay,

@@ -186,6 +186,46 @@ class ArrayKernels:
             plus = plus + p3 * (plus - current)
         return plus
 
+    def solve(self, matrix: Array, rows: Array) -> Array:
+        """Return ``X`` with ``X matrix = rows``, for an SPD ``matrix``.
+
+        The linear algebra extension of the array API: a factorisation, no
+        explicit inverse, and nothing read back.
+        """
+        return self.xp.linalg.solve(matrix, rows.T).T
+
+    def conjugate_gradient(self, matrix: Array, rows: Array, iterations: int) -> Array:
+        """Return ``iterations`` conjugate-gradient iterations on ``X matrix = rows``.
+
+        Each row is its own system with the symmetric positive definite
+        ``matrix``, solved from ``X = 0`` with its own step lengths: every
+        scalar of the iteration is a column of per-row values, and nothing
+        is read back. CG minimises ``(1/2) x M x^T - rows x^T`` over a
+        Krylov space that grows by one dimension per iteration, so that
+        objective falls at every iteration and reaches its minimum in at
+        most ``matrix.shape[0]`` of them (in exact arithmetic). A row whose
+        residual vanishes stops moving.
+        """
+        xp = self.xp
+        solution = xp.zeros_like(rows)
+        residual = direction = rows
+        squared = xp.sum(residual * residual, axis=1, keepdims=True)
+        for _ in range(iterations):
+            image = self.matmul(direction, matrix)
+            curvature = xp.sum(direction * image, axis=1, keepdims=True)
+            positive = curvature > 0
+            length = xp.where(
+                positive, squared / xp.where(positive, curvature, 1.0), 0.0
+            )
+            solution = solution + length * direction
+            residual = residual - length * image
+            new_squared = xp.sum(residual * residual, axis=1, keepdims=True)
+            moving = squared > 0
+            ratio = xp.where(moving, new_squared / xp.where(moving, squared, 1.0), 0.0)
+            direction = residual + ratio * direction
+            squared = new_squared
+        return solution
+
     def output_step(
         self, loss: Any, centre: Array, targets: Array, rho: float
     ) -> tuple[Array, Array, Array]:
@@ -238,9 +278,11 @@ class NumpyKernels(ArrayKernels):
 
     def __init__(self, xp: Any) -> None:
         import numpy
+        import scipy.linalg
 
         super().__init__(xp)
         self.np = numpy
+        self.scipy_linalg = scipy.linalg
 
     def scalar(self, value: Any, like: Array) -> float:
         return float(value)
@@ -343,6 +385,35 @@ class NumpyKernels(ArrayKernels):
         threshold += a
         np.maximum(threshold, w, out=threshold)
         return np.where(threshold < 0.0, w, positive)
+
+    def solve(self, matrix: Array, rows: Array) -> Array:
+        """:meth:`ArrayKernels.solve` by a Cholesky factor (SciPy's LAPACK)."""
+        factor = self.scipy_linalg.cho_factor(matrix, check_finite=False)
+        return self.scipy_linalg.cho_solve(factor, rows.T, check_finite=False).T
+
+    def conjugate_gradient(self, matrix: Array, rows: Array, iterations: int) -> Array:
+        """:meth:`ArrayKernels.conjugate_gradient`, in place on four buffers."""
+        np = self.np
+        solution = np.zeros_like(rows)
+        residual, direction = rows.copy(), rows.copy()
+        squared = np.vecdot(residual, residual, axis=1)[:, None]
+        step = np.empty_like(rows)
+        for _ in range(iterations):
+            image = direction @ matrix
+            curvature = np.vecdot(direction, image, axis=1)[:, None]
+            length = np.divide(
+                squared, curvature, out=np.zeros_like(squared), where=curvature > 0
+            )
+            solution += np.multiply(direction, length, out=step)
+            residual -= np.multiply(image, length, out=image)
+            new_squared = np.vecdot(residual, residual, axis=1)[:, None]
+            ratio = np.divide(
+                new_squared, squared, out=np.zeros_like(squared), where=squared > 0
+            )
+            direction *= ratio
+            direction += residual
+            squared = new_squared
+        return solution
 
     def output_step(self, loss, centre, targets, rho):
         iterations = output_prox_iterations(rho)

@@ -34,6 +34,10 @@ Array = Any
 #: the defaults leave at most 2.3e-6 on the benchmark's sets
 #: (docs/algorithm.md, "Mini-batch TIAM").
 PROX_RESIDUAL_TOLERANCE = 1e-4
+#: Values of the estimators' ``activation_step`` parameter.
+ACTIVATION_STEPS = ("prox-linear", "exact", "cg")
+#: Conjugate-gradient iterations of ``activation_step="cg"``.
+CG_ITERATIONS = 5
 
 
 class Parameters(NamedTuple):
@@ -104,11 +108,15 @@ class MiniBatchStep:
     :meth:`__call__` takes the step of docs/algorithm.md:
 
     1. lift: ``V_l = A_{l-1} W_l + b_l``, ``A_l = sigma(V_l)``, ``Z_l = V_l``;
-    2. the auxiliaries from the output down: the output prox on ``Z_L`` at
-       ``V_L``, then for ``l = L-1..1`` one prox-linear step on ``A_l`` from
-       its lifted value, and the penalty prox on ``Z_l`` at ``V_l``;
-    3. the triple-inertial steps on ``W_l`` and ``b_l``, ``l = 1..L``, with
-       ``u^{k-1}`` the value before the last batch's step.
+    2. a round (:meth:`round`): the auxiliaries from the output down (the
+       output prox on ``Z_L`` at ``V_L``, then for ``l = L-1..1`` the
+       ``A_l`` step and the penalty prox on ``Z_l`` at ``V_l``), then the
+       triple-inertial steps on ``W_l`` and ``b_l``, ``l = 1..L``, with
+       ``u^{k-1}`` the value before the last step;
+    3. ``rounds - 1`` more rounds on the same rows, from the ``Z_l`` and
+       ``A_l`` the last round left, with the centres
+       ``V_l = A_{l-1} W_l + b_l`` recomputed from them and the new
+       weights.
 
     Parameters
     ----------
@@ -128,6 +136,12 @@ class MiniBatchStep:
     kernels : ArrayKernels or None, default=None
         The implementation of the elementwise operations and reductions;
         None takes the fastest for ``xp`` (:func:`sktiam._backend.kernels_for`).
+    activation_step : {"prox-linear", "exact", "cg"}, default="prox-linear"
+        How the ``A_l`` subproblem is solved (:meth:`update_activation`).
+    cg_iterations : int, default=5
+        Conjugate-gradient iterations of ``activation_step="cg"``.
+    rounds : int, default=1
+        Rounds per batch.
     """
 
     def __init__(
@@ -140,6 +154,9 @@ class MiniBatchStep:
         alpha: float,
         inertia: tuple[float, float, float],
         kernels: ArrayKernels | None = None,
+        activation_step: str = "prox-linear",
+        cg_iterations: int = 5,
+        rounds: int = 1,
     ) -> None:
         self.xp = xp
         self.kernels = kernels_for(xp) if kernels is None else kernels
@@ -149,28 +166,74 @@ class MiniBatchStep:
         self.gamma = gamma
         self.alpha = alpha
         self.inertia = inertia
+        self.activation_step = activation_step
+        self.cg_iterations = cg_iterations
+        self.rounds = rounds
 
     def __call__(
         self, parameters: Parameters, steps: StepSizes, rows: Rows
     ) -> tuple[Parameters, StepSizes, Auxiliaries, BatchReport]:
-        """Take the step on one batch; return the new state, Z and A, and the report."""
+        """Take the step on one batch; return the new state, Z and A, and the report.
+
+        The report's loss is the forward network's loss on the batch before
+        the step, with the L2 term; its residuals are the largest of the
+        rounds'.
+        """
+        xp = self.xp
+        centres, lifted = self.lift(parameters, rows)
+        auxiliaries = Auxiliaries(tuple(centres), tuple(lifted))
+        loss = output_residual = hidden_residual = None
+        for round_index in range(self.rounds):
+            if round_index:
+                centres = self.centres(parameters, rows, auxiliaries.activations)
+            parameters, steps, auxiliaries, report = self.round(
+                parameters, steps, rows, centres, auxiliaries, lifted=not round_index
+            )
+            if loss is None:
+                loss = report.loss + self.regularisation(parameters.previous_coefs)
+                output_residual = report.output_residual
+                hidden_residual = report.hidden_residual
+            else:
+                output_residual = xp.maximum(output_residual, report.output_residual)
+                hidden_residual = xp.maximum(hidden_residual, report.hidden_residual)
+        return (
+            parameters,
+            steps,
+            auxiliaries,
+            BatchReport(loss, output_residual, hidden_residual),
+        )
+
+    def round(
+        self,
+        parameters: Parameters,
+        steps: StepSizes,
+        rows: Rows,
+        centres: list[Array],
+        auxiliaries: Auxiliaries,
+        lifted: bool,
+    ) -> tuple[Parameters, StepSizes, Auxiliaries, BatchReport]:
+        """Take one round on a batch: the auxiliaries from the top down, then W, b.
+
+        ``centres`` are ``V_l = A_{l-1} W_l + b_l`` at the current weights
+        and auxiliaries; ``lifted`` says that the auxiliaries are the lift's,
+        where ``A_l = sigma(Z_l)`` exactly. The report's loss is the data
+        term of the loss at ``V_L``, the forward network's when ``lifted``.
+        """
         xp = self.xp
         coefs, intercepts = parameters.coefs, parameters.intercepts
         last = len(coefs) - 1
-        centres, activations = self.lift(parameters, rows)
-        losses, output, output_residual = self.update_output(
+        preactivations = list(auxiliaries.preactivations)
+        activations = list(auxiliaries.activations)
+        losses, preactivations[last], output_residual = self.update_output(
             centres[last], rows.targets
         )
-        loss = self.mean(rows, losses) + self.regularisation(coefs)
-        preactivations = list(centres)
-        preactivations[last] = output
-        activations = list(activations)
         activation_taus = list(steps.activation_taus)
         activation_directions = list(steps.activation_directions)
         hidden_residual = xp.zeros(
             (), dtype=centres[last].dtype, device=device_of(centres[last])
         )
         for layer in range(last - 1, -1, -1):
+            anchor = None if lifted else self.activation(xp, preactivations[layer])
             (
                 activations[layer],
                 activation_taus[layer],
@@ -180,6 +243,7 @@ class MiniBatchStep:
                 layer,
                 activations[layer],
                 centres[layer + 1] - preactivations[layer + 1],
+                anchor,
                 activation_taus[layer],
                 activation_directions[layer],
             )
@@ -216,7 +280,7 @@ class MiniBatchStep:
                 tuple(activation_directions),
             ),
             Auxiliaries(tuple(preactivations), tuple(activations)),
-            BatchReport(loss, output_residual, hidden_residual),
+            BatchReport(self.mean(rows, losses), output_residual, hidden_residual),
         )
 
     # -- the phases, each a function of arrays ----------------------------------
@@ -242,6 +306,19 @@ class MiniBatchStep:
                 activations.append(layer_input)
         return centres, activations
 
+    def centres(
+        self, parameters: Parameters, rows: Rows, activations: tuple[Array, ...]
+    ) -> list[Array]:
+        """Return ``V_l = A_{l-1} W_l + b_l`` at the current weights and ``A_l``."""
+        return [
+            self.kernels.affine(
+                rows.inputs if layer == 0 else activations[layer - 1], w, b
+            )
+            for layer, (w, b) in enumerate(
+                zip(parameters.coefs, parameters.intercepts, strict=True)
+            )
+        ]
+
     def update_output(
         self, centre: Array, targets: Array
     ) -> tuple[Array, Array, Array]:
@@ -260,33 +337,57 @@ class MiniBatchStep:
         layer: int,
         activations: Array,
         residual: Array,
+        anchor: Array | None,
         tau: Array,
         direction: Array,
     ) -> tuple[Array, Array, Array]:
-        """Return the prox-linear step on ``A_l`` from its lifted value, tau and vector.
+        """Return the step on ``A_l``, and the step size's tau and vector.
 
         ``f(A) = (rho/2) sum_i s_i ||Z'_i - A_i W' - b'||^2
         + (gamma/2) sum_i s_i ||A_i - sigma(Z_l,i)||^2`` with ``W', b', Z'``
-        of layer ``l + 1``. At the lifted ``A_l = sigma(Z_l)`` the ``gamma``
-        term's gradient vanishes, and ``A W' + b'`` is the lifted ``V'``, so
-        the gradient is ``rho (V' - Z') W'^T``: ``residual`` is ``V' - Z'``.
-        ``tau = max(lambda, tau_old / 2)`` with ``lambda`` the power
-        iteration's estimate of the largest eigenvalue of
-        ``rho W' W'^T + gamma I``.
+        of layer ``l + 1``, a quadratic with curvature
+        ``M = rho W' W'^T + gamma I`` on each row. Its gradient at the
+        current ``A`` is ``G = rho R W'^T + gamma (A - sigma(Z_l))`` with
+        ``residual`` ``R = A W' + b' - Z'``; ``anchor`` is ``sigma(Z_l)``,
+        or None where ``A = sigma(Z_l)`` (after a lift) and the ``gamma``
+        term vanishes. By ``activation_step``:
+
+        - ``"prox-linear"``: ``A - G / tau``, ``tau = max(lambda, tau_old / 2)``
+          with ``lambda`` the power iteration's estimate of the largest
+          eigenvalue of ``M`` (the paper's step);
+        - ``"exact"``: ``A - G M^{-1}``, the minimiser;
+        - ``"cg"``: ``A - D`` with ``D`` ``cg_iterations`` conjugate-gradient
+          iterations on ``D M = G`` from ``D = 0``, row by row.
+
+        The last two leave ``tau`` and the vector as they are.
         """
         kernels = self.kernels
         following = parameters.coefs[layer + 1]
         rho, gamma = self.rho, self.gamma
-
-        def curvature(vector: Array) -> Array:
-            image = kernels.matmul(following, vector, transpose_a=True)
-            return rho * kernels.matmul(following, image) + gamma * vector
-
-        estimate, direction = kernels.power_estimate(curvature, direction)
-        tau = kernels.step_size(estimate, tau)
+        # G / rho, so that the prox-linear step scales once.
         gradient = kernels.matmul(residual, following, transpose_b=True)
-        new = kernels.scaled_step(activations, gradient, rho, tau)
-        return new, tau, direction
+        if anchor is not None:
+            gradient = gradient + (gamma / rho) * (activations - anchor)
+        if self.activation_step == "prox-linear":
+
+            def curvature(vector: Array) -> Array:
+                image = kernels.matmul(following, vector, transpose_a=True)
+                return rho * kernels.matmul(following, image) + gamma * vector
+
+            estimate, direction = kernels.power_estimate(curvature, direction)
+            tau = kernels.step_size(estimate, tau)
+            return kernels.scaled_step(activations, gradient, rho, tau), tau, direction
+        # M / rho = W' W'^T + (gamma / rho) I: solving with it takes G / rho.
+        xp = self.xp
+        scaled = kernels.matmul(following, following, transpose_b=True)
+        scaled = scaled + (gamma / rho) * xp.eye(
+            scaled.shape[0], dtype=scaled.dtype, device=device_of(scaled)
+        )
+        if self.activation_step == "exact":
+            change = kernels.solve(scaled, gradient)
+        else:
+            change = kernels.conjugate_gradient(scaled, gradient, self.cg_iterations)
+        return activations - change, tau, direction
 
     def update_preactivation(
         self, centre: Array, activations: Array
@@ -626,6 +727,9 @@ class MiniBatchEpochs:
             config.alpha,
             self.solver.inertia,
             self.kernels,
+            activation_step=config.activation_step,
+            cg_iterations=CG_ITERATIONS,
+            rounds=config.rounds,
         )
         if not self.kernels.captures or hasattr(self.inputs, "tocsr"):
             return self._plain

@@ -114,6 +114,11 @@ class TIAMConfig:
         ``p2`` at iteration ``k`` by :func:`nesterov_inertia` ``(k)`` and keeps
         ``p3``: the mDLAM-type inertia, with the monotone safeguard as its
         restart.
+    activation_step : {"prox-linear", "exact", "cg"}, default="prox-linear"
+        How a mini-batch step solves its ``A_l`` subproblems
+        (:meth:`sktiam._minibatch.MiniBatchStep.update_activation`).
+    rounds : int, default=1
+        Rounds of a mini-batch step on each batch.
     """
 
     activation: Activation
@@ -124,6 +129,8 @@ class TIAMConfig:
     newton_tol: float
     relaxation: Relaxation
     inertia_schedule: str = "constant"
+    activation_step: str = "prox-linear"
+    rounds: int = 1
 
     def inertia_at(self, iteration: int) -> tuple[float, float, float]:
         """Return ``(p1, p2, p3)`` for iteration ``iteration`` (from 0)."""

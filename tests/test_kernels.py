@@ -286,3 +286,89 @@ def test_fixed_count_hidden_prox_is_the_global_minimiser(name, gamma, spread):
         # at its minimum, z itself is determined only to about 1e-5.
         assert phi(z[index], index) <= phi(best, index) + 1e-10, index
         assert abs(z[index] - best) < 1e-4, (w[index], a[index])
+
+
+def _activation_problem(seed=0, rows=12, width=9, following=4):
+    """A random A_l subproblem: W', b', Z' of the next layer, the current A
+    and its anchor sigma(Z_l)."""
+    rng = _rng(seed)
+    return dict(
+        weights=rng.randn(width, following),
+        bias=rng.randn(following),
+        target=rng.randn(rows, following),
+        current=rng.randn(rows, width),
+        anchor=rng.randn(rows, width),
+    )
+
+
+@pytest.mark.parametrize("kernels", [GENERIC, NUMPY], ids=["generic", "numpy"])
+@pytest.mark.parametrize("activation_step", ["exact", "cg"])
+def test_activation_step_is_the_least_squares_solution(kernels, activation_step):
+    """The A subproblem, ``(rho/2)||Z' - A W' - b'||^2 + (gamma/2)||A - S||^2``
+    per row, is the least-squares problem ``[sqrt(rho) W'^T; sqrt(gamma) I] a
+    = [sqrt(rho)(z' - b'); sqrt(gamma) s]``: scipy's lstsq against the exact
+    step, and against CG run for as many iterations as the layer is wide."""
+    from scipy.linalg import lstsq
+
+    from sktiam._minibatch import MiniBatchStep, Parameters
+
+    problem = _activation_problem()
+    width = problem["weights"].shape[0]
+    step = MiniBatchStep(
+        xp,
+        Activation("relu"),
+        SquaredLoss(),
+        RHO,
+        GAMMA,
+        0.0,
+        (0.0, 0.0, 0.0),
+        kernels,
+        activation_step=activation_step,
+        cg_iterations=width,
+    )
+    parameters = Parameters(
+        (np.zeros((3, width)), problem["weights"]),
+        (np.zeros(width), problem["bias"]),
+        (),
+        (),
+    )
+    residual = problem["current"] @ problem["weights"] + problem["bias"]
+    residual -= problem["target"]
+    new, _, _ = step.update_activation(
+        parameters, 0, problem["current"], residual, problem["anchor"], 1.0, None
+    )
+    system = np.vstack(
+        [np.sqrt(RHO) * problem["weights"].T, np.sqrt(GAMMA) * np.eye(width)]
+    )
+    right = np.hstack(
+        [
+            np.sqrt(RHO) * (problem["target"] - problem["bias"]),
+            np.sqrt(GAMMA) * problem["anchor"],
+        ]
+    )
+    expected = lstsq(system, right.T)[0].T
+    np.testing.assert_allclose(new, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("kernels", [GENERIC, NUMPY], ids=["generic", "numpy"])
+def test_conjugate_gradient_lowers_its_objective_at_every_iteration(kernels):
+    """Row by row, CG minimises q(x) = x M x^T / 2 - g x^T over Krylov spaces
+    that grow with each iteration: q falls at every iteration (the residual's
+    norm need not), and at as many iterations as M is wide the residual is
+    below 1e-10."""
+    rng = _rng(4)
+    # The A step's matrix: W' W'^T + (gamma / rho) I.
+    following = rng.randn(12, 8)
+    matrix = following @ following.T + (GAMMA / RHO) * np.eye(12)
+    rows = rng.randn(5, 12)
+
+    def objective(x):
+        return 0.5 * np.sum((x @ matrix) * x, axis=1) - np.sum(rows * x, axis=1)
+
+    previous = objective(np.zeros_like(rows))
+    for iterations in range(1, 13):
+        solution = kernels.conjugate_gradient(matrix, rows, iterations)
+        value = objective(solution)
+        assert np.all(value < previous + 1e-12), iterations
+        previous = value
+    assert np.max(np.abs(solution @ matrix - rows)) < 1e-10

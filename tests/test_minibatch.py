@@ -410,14 +410,18 @@ def _warm_rayleigh(matrix, vector, iterations):
     return vector @ image / (vector @ vector), image / np.linalg.norm(image)
 
 
-def _epochs_written_out(X, y, weights, params, epochs, batch_size, slope):
+def _epochs_written_out(
+    X, y, weights, params, epochs, batch_size, slope, rounds=1, exact=False
+):
     """Mini-batch TIAM for a squared loss, in NumPy, from docs/algorithm.md.
 
-    Per batch of rows (s_i the batch's weights over their sum): lift, the
-    output prox (Y + rho V) / (1 + rho), from the top down an A step from the
-    lifted A (tau = max(power estimate, tau / 2)) and the branch-wise Z prox
-    at the lifted V, then the triple-inertial W steps and the b steps, with
-    the momentum of the last batch's step.
+    Per batch of rows (s_i the batch's weights over their sum): lift, then
+    ``rounds`` rounds of: the output prox (Y + rho V) / (1 + rho), from the
+    top down an A step (prox-linear with tau = max(power estimate, tau / 2),
+    or ``exact``: the minimiser) and the branch-wise Z prox at V, then the
+    triple-inertial W steps and the b steps, with the momentum of the last
+    step, of this batch or the one before. Each round after the first
+    starts from the Z and A the last left, with V = A W + b recomputed.
     """
     rho, gamma = params["rho"], params["activation_penalty"]
     p1, p2, p3 = (
@@ -453,44 +457,59 @@ def _epochs_written_out(X, y, weights, params, epochs, batch_size, slope):
                 lifted.append(layer_input)
             z = list(centres)
             a = lifted[:last]
-            z[last] = (target + rho * centres[last]) / (1 + rho)
-            for layer in range(last - 1, -1, -1):
-                following = coefs[layer + 1]
-                curvature = rho * following @ following.T + gamma * np.eye(
-                    following.shape[0]
-                )
-                estimate, activation_vectors[layer] = _warm_rayleigh(
-                    curvature, activation_vectors[layer], POWER_ITERATIONS
-                )
-                activation_taus[layer] = max(estimate, 0.5 * activation_taus[layer])
-                gradient = rho * (centres[layer + 1] - z[layer + 1]) @ following.T
-                a[layer] = a[layer] - gradient / activation_taus[layer]
-                z[layer] = _penalty_prox_by_branches(
-                    centres[layer], a[layer], rho, gamma, slope
-                )
-            new_coefs, new_intercepts = [], []
-            for layer in range(last + 1):
-                layer_input = inputs if layer == 0 else a[layer - 1]
-                w, w_old = coefs[layer], previous_coefs[layer]
-                centre = w + p1 * (w - w_old)
-                point = w + p2 * (w - w_old)
-                residual = layer_input @ point + intercepts[layer] - z[layer]
-                gradient = rho * layer_input.T @ (s[:, None] * residual) + alpha * point
-                curvature = rho * layer_input.T @ (s[:, None] * layer_input)
-                curvature += alpha * np.eye(w.shape[0])
-                estimate, weight_vectors[layer] = _warm_rayleigh(
-                    curvature, weight_vectors[layer], POWER_ITERATIONS
-                )
-                weight_taus[layer] = max(estimate, 0.5 * weight_taus[layer])
-                plus = centre - gradient / weight_taus[layer]
-                new_w = plus + p3 * (plus - w)
-                offset = s @ (z[layer] - layer_input @ new_w)
-                b, b_old = intercepts[layer], previous_intercepts[layer]
-                plus = b + p1 * (b - b_old) - (b + p2 * (b - b_old) - offset)
-                new_coefs.append(new_w)
-                new_intercepts.append(plus + p3 * (plus - b))
-            previous_coefs, previous_intercepts = coefs, intercepts
-            coefs, intercepts = new_coefs, new_intercepts
+            for round_index in range(rounds):
+                if round_index:
+                    centres = [
+                        (inputs if layer == 0 else a[layer - 1]) @ coefs[layer]
+                        + intercepts[layer]
+                        for layer in range(last + 1)
+                    ]
+                z[last] = (target + rho * centres[last]) / (1 + rho)
+                for layer in range(last - 1, -1, -1):
+                    following = coefs[layer + 1]
+                    curvature = rho * following @ following.T + gamma * np.eye(
+                        following.shape[0]
+                    )
+                    gradient = rho * (centres[layer + 1] - z[layer + 1]) @ following.T
+                    gradient += gamma * (a[layer] - sigma(z[layer]))
+                    if exact:
+                        a[layer] = a[layer] - np.linalg.solve(curvature, gradient.T).T
+                    else:
+                        estimate, activation_vectors[layer] = _warm_rayleigh(
+                            curvature, activation_vectors[layer], POWER_ITERATIONS
+                        )
+                        activation_taus[layer] = max(
+                            estimate, 0.5 * activation_taus[layer]
+                        )
+                        a[layer] = a[layer] - gradient / activation_taus[layer]
+                    z[layer] = _penalty_prox_by_branches(
+                        centres[layer], a[layer], rho, gamma, slope
+                    )
+                new_coefs, new_intercepts = [], []
+                for layer in range(last + 1):
+                    layer_input = inputs if layer == 0 else a[layer - 1]
+                    w, w_old = coefs[layer], previous_coefs[layer]
+                    centre = w + p1 * (w - w_old)
+                    point = w + p2 * (w - w_old)
+                    residual = layer_input @ point + intercepts[layer] - z[layer]
+                    gradient = (
+                        rho * layer_input.T @ (s[:, None] * residual) + alpha * point
+                    )
+                    curvature = rho * layer_input.T @ (s[:, None] * layer_input)
+                    curvature += alpha * np.eye(w.shape[0])
+                    estimate, weight_vectors[layer] = _warm_rayleigh(
+                        curvature, weight_vectors[layer], POWER_ITERATIONS
+                    )
+                    weight_taus[layer] = max(estimate, 0.5 * weight_taus[layer])
+                    plus = centre - gradient / weight_taus[layer]
+                    new_w = plus + p3 * (plus - w)
+                    offset = s @ (z[layer] - layer_input @ new_w)
+                    b, b_old = intercepts[layer], previous_intercepts[layer]
+                    plus = b + p1 * (b - b_old) - (b + p2 * (b - b_old) - offset)
+                    new_coefs.append(new_w)
+                    new_intercepts.append(plus + p3 * (plus - b))
+                previous_coefs, previous_intercepts = coefs, intercepts
+                coefs, intercepts = new_coefs, new_intercepts
     return coefs, intercepts
 
 
@@ -534,6 +553,41 @@ def test_epochs_of_batches_are_the_step_written_out(
         model.coefs_ + model.intercepts_, coefs + intercepts, strict=True
     ):
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "activation_step, rounds", [("prox-linear", 3), ("exact", 1), ("exact", 3)]
+)
+def test_rounds_and_exact_activation_steps_are_the_step_written_out(
+    activation_step, rounds
+):
+    """Two epochs of three batches of several rounds each: every round after
+    the first starts from the auxiliaries the last left, recomputes the
+    centres, and steps W and b with the momentum of the last round."""
+    rng = np.random.RandomState(1)
+    X, y = rng.randn(60, 3), rng.randn(60)
+    params = dict(
+        hidden_layer_sizes=(6, 5),
+        batch_size=20,
+        shuffle=False,
+        rho=0.4,
+        activation_penalty=0.7,
+        alpha=0.6,
+        center_inertia=0.7,
+        gradient_inertia=0.3,
+        extrapolation_inertia=0.2,
+        activation_step=activation_step,
+        batch_rounds=rounds,
+        random_state=0,
+    )
+    model = fit_quietly(TIAMRegressor(max_iter=2, tol=0.0, **params), X, y)
+    coefs, intercepts = _epochs_written_out(
+        X, y, np.ones(60), params, 2, 20, 0.0, rounds, activation_step == "exact"
+    )
+    for got, expected in zip(
+        model.coefs_ + model.intercepts_, coefs + intercepts, strict=True
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-12)
 
 
 def test_the_generic_kernels_train_as_numpys(monkeypatch):
