@@ -18,6 +18,7 @@ from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
+    Options,
     StrOptions,
 )
 from sklearn.utils.multiclass import (
@@ -87,7 +88,11 @@ class BaseTIAM(BaseEstimator, ABC):
         "shuffle": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        # np.inf, as for MLPClassifier: never stop for lack of improvement.
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
@@ -963,8 +968,10 @@ _PARAMETERS_DOC = """
         (``penalty_growth=1``, the default) it starts at the first
         iteration.
 
-    n_iter_no_change : int, default=10
-        Number of iterations without improvement before stopping.
+    n_iter_no_change : int or np.inf, default=10
+        Number of iterations without improvement before stopping. ``np.inf``,
+        as for MLPClassifier, never stops for lack of improvement: every fit
+        runs ``max_iter`` iterations and ends with a ``ConvergenceWarning``.
 
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data and
