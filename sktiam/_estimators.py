@@ -771,7 +771,8 @@ def _warn_on_unscaled(X: Any) -> None:
     spread = spread[spread > 0]
     if spread.size < 2:
         return
-    ratio = float(spread.max() / spread.min())
+    # In Python floats: the quotient of float32 ranges can overflow float32.
+    ratio = float(spread.max()) / float(spread.min())
     if ratio > SCALE_RATIO_LIMIT:
         warnings.warn(
             f"The columns of X differ in scale by a factor of {ratio:.3g} "
