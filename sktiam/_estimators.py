@@ -34,7 +34,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._activations import ACTIVATIONS, NON_MONOTONE_ACTIVATIONS, Activation
+from ._activations import ACTIVATIONS, NON_MONOTONE_ACTIVATIONS, Activation, logistic
 from ._backend import (
     DEVICES,
     NUMPY,
@@ -1357,11 +1357,23 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             multilabel targets, the probability of each label. For a single
             class, one column of ones, where MLPClassifier returns two
             columns (see the class's description).
+
+        Notes
+        -----
+        Every probability is computed from the output directly, to full
+        relative precision however small: the softmax as the exponential of
+        the log-softmax, and for binary targets the negative class as the
+        logistic of ``-z``, not as ``1 - p``. MLPClassifier computes
+        ``1 - p``, whose rounding error is that of ``p``, near 1: in float32
+        it is a multiple of 5.96e-8, float32's spacing just below 1, so that
+        probabilities under 1e-6 keep one or two significant digits, and
+        the float32 and float64 models disagree by tens of percent there.
         """
-        probabilities, xp, _ = self._probabilities(X, "predict_proba")
-        if self._target_type() == "binary":
-            return xp.concat([1.0 - probabilities, probabilities], axis=1)
-        return probabilities
+        output, xp, _ = self._forward_output(X, "predict_proba")
+        target_type = self._target_type()
+        if target_type == "binary":
+            return xp.concat([logistic(xp, -output), logistic(xp, output)], axis=1)
+        return loss_for_target(target_type).output(xp, output)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed without underflow.
@@ -1376,6 +1388,13 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         log_y_prob : ndarray of shape (n_samples, n_classes)
             The log-probability of each class, in the order of ``classes_``;
             one column of zeros for a single class.
+
+        Notes
+        -----
+        Computed from the output directly, as the log-softmax or the
+        log-sigmoid (of ``z`` and of ``-z`` for binary targets), not as the
+        logarithm of ``predict_proba`` as MLPClassifier does: it stays finite
+        and exact where a probability underflows to 0.
         """
         output, xp, _ = self._forward_output(X, "predict_log_proba")
         if self._target_type() == "multiclass":

@@ -10,7 +10,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import make_blobs
+from scipy import special
+from sklearn.datasets import load_digits, make_blobs, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
@@ -186,3 +187,119 @@ def test_weights_leaving_one_class_train_on_it_like_mlp(n_classes, seed):
         np.testing.assert_array_equal(
             estimator.predict(X_test), np.full(12, n_classes - 1)
         )
+
+
+# -- small probabilities in float32 ---------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, TIAMClassifier])
+def test_float32_and_float64_probabilities_agree_to_one_percent(Estimator):
+    """The issue's case: raw digits 0 and 1, a model sure of most rows.
+
+    MLPClassifier's smallest probability here is 5.5e-6, where the float32
+    ``1 - p`` still has two digits, so its two dtypes agree to 1%. TIAM's
+    reaches 5e-8, below float32's spacing under 1 (5.96e-8): only a
+    probability computed from the logit itself keeps the 1% there.
+    """
+    X, y = load_digits(n_class=2, return_X_y=True)
+    X, y = X[:300], y[:300]
+    params = dict(
+        hidden_layer_sizes=(5, 3), alpha=1e-5, max_iter=100, tol=0.1, random_state=1
+    )
+    probabilities = {}
+    for dtype in (np.float64, np.float32):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = Estimator(**params).fit(X.astype(dtype), y)
+        probabilities[dtype] = model.predict_proba(X.astype(dtype))
+        assert probabilities[dtype].dtype == dtype
+    np.testing.assert_allclose(
+        probabilities[np.float32], probabilities[np.float64], rtol=1e-2, atol=0
+    )
+    if Estimator is TIAMClassifier:
+        # The comparison covers probabilities below 1e-6, which a float32
+        # 1 - p, a multiple of 5.96e-8, can miss by 3% or more.
+        assert probabilities[np.float64].min() < 1e-6
+
+
+def _scaled_model(kind, dtype, largest_logit):
+    """A fitted model whose logits are scaled to reach ``largest_logit``, with
+    its data and its logits computed independently, in float64."""
+    if kind == "multilabel":
+        X, y = make_multilabel_classification(
+            n_samples=60, n_features=3, n_classes=3, random_state=0
+        )
+        X = StandardScaler().fit_transform(X)
+    else:
+        X, y = _blobs(centers=2 if kind == "binary" else 3)
+    X = X.astype(dtype)
+    model = TIAMClassifier(
+        hidden_layer_sizes=(6,), activation="relu", max_iter=20, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+
+    def logits():
+        hidden = X.astype(np.float64)
+        for layer, (w, b) in enumerate(
+            zip(model.coefs_, model.intercepts_, strict=True)
+        ):
+            hidden = hidden @ w.astype(np.float64) + b.astype(np.float64)
+            if layer < len(model.coefs_) - 1:
+                hidden = np.maximum(hidden, 0.0)
+        return hidden
+
+    # Scaling the output layer's weights and bias scales the logits.
+    scale = dtype(largest_logit / np.abs(logits()).max())
+    model.coefs_[-1] = model.coefs_[-1] * scale
+    model.intercepts_[-1] = model.intercepts_[-1] * scale
+    return model, X, logits()
+
+
+def _expected(kind, z, log):
+    """Probabilities (or their logarithms) of the logits ``z`` by scipy."""
+    if kind == "multiclass":
+        return special.log_softmax(z, axis=1) if log else special.softmax(z, axis=1)
+    if kind == "binary":
+        z = np.column_stack([-z[:, 0], z[:, 0]])
+    return special.log_expit(z) if log else special.expit(z)
+
+
+# float32's rounding of the forward pass moves logits of about 30 by ~1e-5.
+RTOL = {np.float64: 1e-9, np.float32: 1e-3}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_probabilities_keep_their_relative_precision_however_small(kind, dtype):
+    """Logits up to 30 in size: probabilities down to 1e-13 (binary and
+    multilabel) or 1e-26 (softmax), all at the rounding of the logits."""
+    model, X, z = _scaled_model(kind, dtype, largest_logit=30.0)
+    expected = _expected(kind, z, log=False)
+    assert expected.min() < 1e-12
+    probabilities = model.predict_proba(X)
+    assert probabilities.dtype == dtype
+    np.testing.assert_allclose(probabilities, expected, rtol=RTOL[dtype], atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
+def test_log_probabilities_stay_finite_where_probabilities_underflow(kind, dtype):
+    """Logits of 800: e^-800 underflows float64 (and float32), its log not.
+
+    The log-probabilities of near-certain classes, about ``-e^-z``, fall
+    below the smallest normal number too, where a float has only absolute
+    precision: that is the ``atol``.
+    """
+    model, X, z = _scaled_model(kind, dtype, largest_logit=800.0)
+    assert np.any(model.predict_proba(X) == 0)
+    log_probabilities = model.predict_log_proba(X)
+    assert log_probabilities.dtype == dtype
+    assert np.all(np.isfinite(log_probabilities))
+    np.testing.assert_allclose(
+        log_probabilities,
+        _expected(kind, z, log=True),
+        rtol=RTOL[dtype],
+        atol=np.finfo(dtype).tiny,
+    )
