@@ -18,6 +18,7 @@ from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
+    Options,
     StrOptions,
 )
 from sklearn.utils.multiclass import (
@@ -33,7 +34,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._activations import ACTIVATIONS, NON_MONOTONE_ACTIVATIONS, Activation
+from ._activations import ACTIVATIONS, NON_MONOTONE_ACTIVATIONS, Activation, logistic
 from ._backend import (
     DEVICES,
     NUMPY,
@@ -90,7 +91,11 @@ class BaseTIAM(BaseEstimator, ABC):
         "shuffle": ["boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        # np.inf, as for MLPClassifier: never stop for lack of improvement.
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
@@ -335,8 +340,8 @@ class BaseTIAM(BaseEstimator, ABC):
             rows = np.flatnonzero(keep)
             X = _take_rows(X, rows, source)
             targets, sample_weight = targets[rows], sample_weight[rows]
-        if not incremental:
-            self._check_weighted_targets(targets)
+        # Rows of one class only are trained on, as by MLPClassifier: the
+        # network learns to predict that class among those of classes_.
 
         # One random stream: the validation split, the initial weights, then
         # the order of the rows in each epoch.
@@ -553,9 +558,6 @@ class BaseTIAM(BaseEstimator, ABC):
             float(self.max_penalty_growth),
         )
 
-    def _check_weighted_targets(self, targets: np.ndarray) -> None:
-        """Check the targets left after dropping zero weights; regression needs none."""
-
     def _split_validation(
         self, X, targets, sample_weight, target_type, random_state, source
     ):
@@ -682,14 +684,8 @@ def _progress_bar(verbose: int, total: int) -> _ProgressBar | None:
 
 
 def _label_binarizer(labels: Any) -> LabelBinarizer:
-    """Return a LabelBinarizer fitted on ``labels``, which must hold 2 classes."""
-    binarizer = LabelBinarizer().fit(labels)
-    if len(binarizer.classes_) < 2:
-        raise ValueError(
-            "TIAMClassifier needs samples of at least 2 classes; the "
-            f"data contain 1 class: {binarizer.classes_[0]}."
-        )
-    return binarizer
+    """Return a LabelBinarizer fitted on ``labels``, of one class or more."""
+    return LabelBinarizer().fit(labels)
 
 
 def _host(value: Any) -> Any:
@@ -775,7 +771,8 @@ def _warn_on_unscaled(X: Any) -> None:
     spread = spread[spread > 0]
     if spread.size < 2:
         return
-    ratio = float(spread.max() / spread.min())
+    # In Python floats: the quotient of float32 ranges can overflow float32.
+    ratio = float(spread.max()) / float(spread.min())
     if ratio > SCALE_RATIO_LIMIT:
         warnings.warn(
             f"The columns of X differ in scale by a factor of {ratio:.3g} "
@@ -972,8 +969,10 @@ _PARAMETERS_DOC = """
         (``penalty_growth=1``, the default) it starts at the first
         iteration.
 
-    n_iter_no_change : int, default=10
-        Number of iterations without improvement before stopping.
+    n_iter_no_change : int or np.inf, default=10
+        Number of iterations without improvement before stopping. ``np.inf``,
+        as for MLPClassifier, never stops for lack of improvement: every fit
+        runs ``max_iter`` iterations and ends with a ``ConvergenceWarning``.
 
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data and
@@ -1098,13 +1097,27 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
     The loss is the cross-entropy: softmax for multiclass targets, logistic
     for binary and multilabel ones.
 
+    As MLPClassifier does, it fits a target of a single class, and predicts
+    that class. The output is then the softmax over that one class
+    (``n_outputs_`` is 1, ``out_activation_`` is "softmax"), whose
+    cross-entropy is 0 whatever the network: only the L2 term is left to
+    train. ``predict_proba`` returns one column of ones and
+    ``predict_log_proba`` one of zeros, of shape ``(n_samples, 1)``: one
+    column per entry of ``classes_``, the convention
+    of scikit-learn's other classifiers (DummyClassifier,
+    DecisionTreeClassifier). MLPClassifier returns two columns instead,
+    ``[1 - p, p]`` with ``p`` a probability trained towards 0, which match
+    neither ``classes_`` nor the certainty of the one class. Likewise, when
+    the rows of positive ``sample_weight`` hold one class of several, the
+    model trains on them, as MLPClassifier does, and predicts that class.
+
     Parameters
     ----------
     {parameters}
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
-        Class labels; for multilabel targets, the label indices.
+        Class labels, one or more; for multilabel targets, the label indices.
     {attributes}
     See Also
     --------
@@ -1230,21 +1243,14 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
                     "warm_start=True needs the classes of the previous fit "
                     f"{list(self.classes_)}; y has classes {list(classes)}."
                 )
-        return self._label_binarizer.transform(y).astype(dtype)
-
-    def _check_weighted_targets(self, targets):
-        """Reject targets that, after dropping zero weights, hold a single class."""
-        if targets.shape[1] == 1:
-            present = np.unique(targets[:, 0]).size
-        elif self._label_binarizer.y_type_ == "multilabel-indicator":
-            return
-        else:
-            present = int(np.sum(np.any(targets > 0, axis=0)))
-        if present < 2:
-            raise ValueError(
-                "TIAMClassifier needs samples of at least 2 classes with "
-                "positive sample_weight; only 1 class is left."
-            )
+        targets = self._label_binarizer.transform(y).astype(dtype)
+        if len(self.classes_) == 1:
+            # LabelBinarizer encodes a lone class as its negative label, 0.
+            # The softmax over one output needs the one-hot row, 1: with it
+            # the cross-entropy is 0 and its gradient p - y vanishes, where
+            # with 0 the loss would be the output itself, unbounded below.
+            targets = np.ones_like(targets)
+        return targets
 
     def _score_outputs(self, output, y, sample_weight):
         if output.shape[1] == 1:
@@ -1265,7 +1271,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             The input data. Sparse CSR and CSC matrices are used as they are.
 
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels, or a multilabel indicator matrix.
+            Class labels, of one class or more, or a multilabel indicator
+            matrix.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights. A weight of ``k`` counts as ``k``
@@ -1297,7 +1304,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             Class labels, or a multilabel indicator matrix.
 
         classes : array-like of shape (n_classes,), default=None
-            Every class of the whole training set. Required on the first call
+            Every class of the whole training set, one or more (a single
+            class is fitted as by ``fit``). Required on the first call
             and optional on the others, where it must not change; ``y`` need
             not hold all of them. Ignored for multilabel targets, whose
             labels are the columns of ``y``.
@@ -1324,6 +1332,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
     def _target_type(self) -> str:
         if self._label_binarizer.y_type_ == "multilabel-indicator":
             return "multilabel-indicator"
+        # One class is the softmax over one output: its probability is
+        # exactly 1 and its log-probability exactly 0, whatever the network.
         return "binary" if len(self.classes_) == 2 else "multiclass"
 
     def predict(self, X):
@@ -1357,12 +1367,26 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         -------
         y_prob : ndarray of shape (n_samples, n_classes)
             The probability of each class, in the order of ``classes_``. For
-            multilabel targets, the probability of each label.
+            multilabel targets, the probability of each label. For a single
+            class, one column of ones, where MLPClassifier returns two
+            columns (see the class's description).
+
+        Notes
+        -----
+        Every probability is computed from the output directly, to full
+        relative precision however small: the softmax as the exponential of
+        the log-softmax, and for binary targets the negative class as the
+        logistic of ``-z``, not as ``1 - p``. MLPClassifier computes
+        ``1 - p``, whose rounding error is that of ``p``, near 1: in float32
+        it is a multiple of 5.96e-8, float32's spacing just below 1, so that
+        probabilities under 1e-6 keep one or two significant digits, and
+        the float32 and float64 models disagree by tens of percent there.
         """
-        probabilities, xp, _ = self._probabilities(X, "predict_proba")
-        if self._target_type() == "binary":
-            return xp.concat([1.0 - probabilities, probabilities], axis=1)
-        return probabilities
+        output, xp, _ = self._forward_output(X, "predict_proba")
+        target_type = self._target_type()
+        if target_type == "binary":
+            return xp.concat([logistic(xp, -output), logistic(xp, output)], axis=1)
+        return loss_for_target(target_type).output(xp, output)
 
     def predict_log_proba(self, X):
         """Logarithm of the probability estimates, computed without underflow.
@@ -1375,7 +1399,15 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         Returns
         -------
         log_y_prob : ndarray of shape (n_samples, n_classes)
-            The log-probability of each class, in the order of ``classes_``.
+            The log-probability of each class, in the order of ``classes_``;
+            one column of zeros for a single class.
+
+        Notes
+        -----
+        Computed from the output directly, as the log-softmax or the
+        log-sigmoid (of ``z`` and of ``-z`` for binary targets), not as the
+        logarithm of ``predict_proba`` as MLPClassifier does: it stays finite
+        and exact where a probability underflows to 0.
         """
         output, xp, _ = self._forward_output(X, "predict_log_proba")
         if self._target_type() == "multiclass":

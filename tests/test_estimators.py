@@ -352,6 +352,19 @@ def test_unscaled_features_warn_once_and_say_what_to_do():
         fit_quietly(model, sparse.csr_matrix(X), y)
 
 
+def test_unscaled_float32_ranges_whose_ratio_overflows_float32_warn():
+    """Ranges of 1 and 1.4e-45 (float32's smallest subnormal): their ratio,
+    7e44, is beyond float32's largest number, 3.4e38."""
+    tiny = np.finfo(np.float32).smallest_subnormal
+    X = np.array([[0.0, 1.0], [tiny, tiny]], dtype=np.float32)
+    model = TIAMClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.warns(UnscaledInputWarning) as record:
+            fit_quietly(model, X, [0, 1])
+    assert f"factor of {1.0 / float(tiny):.3g} " in str(record[0].message)
+
+
 def test_constant_and_one_hot_columns_do_not_count_as_unscaled():
     """A constant column (whose computed spread may be rounding noise) is
     left out, and the one-hot column of a rare category (range 1, standard
