@@ -260,6 +260,25 @@ class Activation:
         """The infimum and supremum of ``sigma``; None for an unbounded side."""
         return self._spec.lower, self._spec.upper
 
+    @property
+    def closed_range(self) -> tuple[float, float] | None:
+        """The closed range of ``sigma`` that ``A`` is kept in, or None.
+
+        ``(inf sigma, sup sigma)``, infinite on an unbounded side, for the
+        activations whose range is open (elu, softplus, tanh, logistic):
+        an ``A`` beyond it has no preimage, and the ``Z`` step would chase
+        one to a saturated extreme. None for the ReLU family and identity,
+        whose ``A`` is left free (:meth:`activation_box` says why).
+        """
+        spec = self._spec
+        if not spec.open_range:
+            return None
+        lower = -math.inf if spec.lower is None else spec.lower
+        upper = math.inf if spec.upper is None else spec.upper
+        if lower == -math.inf and upper == math.inf:
+            return None
+        return lower, upper
+
     def activation_box(
         self, xp: Any, activated: Array, epsilon: float
     ) -> tuple[Array, Array]:

@@ -911,6 +911,22 @@ _PARAMETERS_DOC = """
         rising towards 1), and keeps ``extrapolation_inertia``: the
         mDLAM-type inertia, with the monotone safeguard as its restart.
 
+    activation_step : {"prox-linear", "exact", "cg"}, default="prox-linear"
+        How a mini-batch step solves each hidden layer's ``A_l`` subproblem,
+        a quadratic with curvature ``rho W_{l+1} W_{l+1}^T + gamma I``.
+        ``"prox-linear"`` takes one prox-linear step, the paper's;
+        ``"exact"`` solves it (a width x width linear system per layer and
+        batch); ``"cg"`` takes a few conjugate-gradient iterations on it,
+        which solve it as well on the layers measured, without a
+        factorisation. Full batch always takes the paper's step.
+
+    batch_rounds : int, default=1
+        Rounds of a mini-batch step on each batch: after the first, the
+        output, ``A_l``, ``Z_l``, ``W_l`` and ``b_l`` steps are taken again on
+        the same rows, from the ``Z_l`` and ``A_l`` the last round left. The
+        momentum of the weights carries from round to round and from batch
+        to batch. Each round costs about what the first does.
+
     monotone : bool, default=True
         Safeguard of full-batch fits: a block whose inertial update raises
         the relaxed objective F is redone without inertia. F then never

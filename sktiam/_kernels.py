@@ -158,6 +158,10 @@ class ArrayKernels:
         """Return ``start - gradient * (scale / tau)``; may overwrite ``gradient``."""
         return start - gradient * (scale / tau)
 
+    def clip(self, a: Array, lower: float, upper: float) -> Array:
+        """Return ``a`` clipped to ``[lower, upper]``; may overwrite ``a``."""
+        return self.xp.clip(a, lower, upper)
+
     def extrapolate(self, current: Array, previous: Array, factor: float) -> Array:
         """Return ``current + factor (current - previous)``: an inertial point."""
         return current + factor * (current - previous)
@@ -341,6 +345,11 @@ class NumpyKernels(ArrayKernels):
         gradient *= -(scale / tau)
         gradient += start
         return gradient
+
+    def clip(self, a: Array, lower: float, upper: float) -> Array:
+        # Two ufuncs: numpy.clip's Python wrapper costs more than both.
+        self.np.maximum(a, lower, out=a)
+        return self.np.minimum(a, upper, out=a)
 
     def extrapolate(self, current: Array, previous: Array, factor: float) -> Array:
         out = current - previous
