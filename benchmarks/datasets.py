@@ -127,6 +127,23 @@ def _synthetic(n_samples: int) -> Callable[[], tuple[np.ndarray, np.ndarray]]:
     return load
 
 
+def _load_synthetic_784() -> tuple[np.ndarray, np.ndarray]:
+    """Return 24,000 rows of 784 features, 40 informative, in 10 classes.
+
+    Wide data on which the signal a layer receives from the layers above
+    matters: ``make_classification(n_samples=24000, n_features=784,
+    n_informative=40, n_classes=10, class_sep=2.0, random_state=0)``.
+    """
+    return make_classification(
+        n_samples=24000,
+        n_features=784,
+        n_informative=40,
+        n_classes=10,
+        class_sep=2.0,
+        random_state=0,
+    )
+
+
 def _rdataset(
     package: str,
     name: str,
@@ -249,6 +266,12 @@ DATASETS: dict[str, Dataset] = {
         Dataset("diabetes", "regression", _bundled(load_diabetes)),
         Dataset("mnist", "classification", _load_mnist),
         Dataset("sincos", "regression", _load_sincos, source="sin(3 x1) cos(3 x2)"),
+        Dataset(
+            "synthetic_784",
+            "classification",
+            _load_synthetic_784,
+            source="make_classification, 24,000 x 784, 10 classes",
+        ),
         *[
             Dataset(name, task, _rdataset(*origin, target, **columns), source=source)
             for name, task, origin, target, columns, source in TABULAR

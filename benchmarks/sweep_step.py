@@ -1,0 +1,288 @@
+"""The sweep that chose the mini-batch step's defaults in 0.3.0.
+
+Every configuration of :data:`CONFIGS` is fitted on :data:`SWEEP_DATASETS`
+(:mod:`benchmarks.datasets`: the fixed 75/25 splits, scaled as in the
+benchmark), with the estimators' default stopping rule, next to adam
+(``MLPClassifier`` / ``MLPRegressor`` at their defaults, the same hidden
+layers). The two largest sets are capped at :data:`CAPS` epochs for every
+method, as in the benchmark. During each TIAM fit the test score is taken
+after every epoch, with the clock stopped, so that one fit gives the time to
+any score.
+
+Configurations are ranked by the time they take to reach adam's score:
+
+- per dataset and split seed, the wall seconds of the TIAM fit until its
+  first epoch whose test score is at least adam's final one, over adam's fit
+  time; the whole fit's time where it never gets there;
+- the geometric mean of those ratios over the datasets and seeds.
+
+The constraint is the shortfall against adam: adam's mean test score
+(over the seeds) minus the configuration's final one, 0 where TIAM is
+above, at most :data:`SHORTFALL` (one point) on every dataset. When no
+configuration meets it, the one of least largest shortfall wins.
+
+Stages (``--stage``): ``shortlist`` fits every configuration on split seed
+0; ``confirm`` fits the :data:`CONFIRMED` best of the shortlist, and the
+defaults of 0.2.0, on seeds 1 and 2 as well. Every fit is recorded in
+``benchmarks/results/sweep_step.json``, with the share of the cores other
+processes used meanwhile, and not run again; ``--report`` prints the tables
+of docs/defaults_sweep.md from the records. Run it with
+``python -m benchmarks.sweep_step`` on an otherwise idle machine.
+"""
+
+import argparse
+import json
+import math
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+import sktiam._solver as solver_module
+from sktiam import TIAMClassifier, TIAMRegressor
+
+from .datasets import DATASETS, split
+from .machine import cpu_ticks, others_share_between
+
+SWEEP_DATASETS = [
+    "digits",
+    "breast_cancer",
+    "wine",
+    "diabetes",
+    "mnist",
+    "sincos",
+    "ames",
+    "cps1988",
+    "boston",
+    "churn",
+    "hmda",
+    "synthetic_784",
+    "flights",
+]
+#: Epochs every method is capped at, on the largest sets.
+CAPS = {"flights": 10, "synthetic_784": 30}
+RESULTS = Path(__file__).resolve().parent / "results" / "sweep_step.json"
+#: The largest shortfall against adam a configuration may have on a dataset.
+SHORTFALL = 0.01
+#: Configurations of the shortlist that the confirm stage fits again.
+CONFIRMED = 3
+#: The defaults of 0.2.0: one prox-linear step, one round, alpha 6.4e-4.
+BASELINE = "0.2.0"
+CONFIGS: dict[str, dict[str, Any]] = {
+    BASELINE: {},
+    "alpha 6.4e-3": {"alpha": 6.4e-3},
+    "alpha 2e-2": {"alpha": 2e-2},
+    "2 rounds, alpha 6.4e-3": {"batch_rounds": 2, "alpha": 6.4e-3},
+    "3 rounds, alpha 6.4e-3": {"batch_rounds": 3, "alpha": 6.4e-3},
+    "3 rounds, alpha 2e-2": {"batch_rounds": 3, "alpha": 2e-2},
+    "cg, 2 rounds, alpha 6.4e-3": {
+        "activation_step": "cg",
+        "batch_rounds": 2,
+        "alpha": 6.4e-3,
+    },
+}
+
+
+def _estimator(name: str, task: str, seed: int, max_iter: int | None) -> Any:
+    """Return the estimator of configuration ``name`` (or ``"adam"``)."""
+    cap = {} if max_iter is None else {"max_iter": max_iter}
+    common = dict(hidden_layer_sizes=(100, 100), random_state=seed, **cap)
+    if name == "adam":
+        model = MLPClassifier if task == "classification" else MLPRegressor
+        return model(**common)
+    model = TIAMClassifier if task == "classification" else TIAMRegressor
+    return model(**common, **CONFIGS[name])
+
+
+def _fit_adam(dataset: str, seed: int) -> dict:
+    """Fit adam; return its test score, fit time and iterations."""
+    data = split(DATASETS[dataset], seed)
+    model = _estimator("adam", DATASETS[dataset].task, seed, CAPS.get(dataset))
+    ticks = cpu_ticks()
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(data.X_train, data.y_train)
+    wall = time.perf_counter() - start
+    return {
+        "score": float(model.score(data.X_test, data.y_test)),
+        "time": wall,
+        "n_iter": int(model.n_iter_),
+        "others_share": others_share_between(ticks, cpu_ticks()),
+    }
+
+
+def _fit_tiam(name: str, dataset: str, seed: int) -> dict:
+    """Fit a TIAM configuration; return the test score and time of every epoch.
+
+    The solver's iteration is wrapped: after each one, the clock stops while
+    the current weights are scored on the test part.
+    """
+    data = split(DATASETS[dataset], seed)
+    model = _estimator(name, DATASETS[dataset].task, seed, CAPS.get(dataset))
+    curve: list[tuple[float, float]] = []
+    clock = {"start": 0.0, "scoring": 0.0}
+    advance = solver_module.TIAMSolver._advance
+
+    def scored(solver, state, *args, **kwargs):
+        state = advance(solver, state, *args, **kwargs)
+        if solver._n_iter == len(curve) + 1:
+            paused = time.perf_counter()
+            elapsed = paused - clock["start"] - clock["scoring"]
+            probe = _with_weights(model, state.coefs, state.intercepts, data)
+            curve.append((elapsed, float(probe.score(data.X_test, data.y_test))))
+            clock["scoring"] += time.perf_counter() - paused
+        return state
+
+    ticks = cpu_ticks()
+    solver_module.TIAMSolver._advance = scored
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clock["start"] = time.perf_counter()
+            model.fit(data.X_train, data.y_train)
+            wall = time.perf_counter() - clock["start"] - clock["scoring"]
+    finally:
+        solver_module.TIAMSolver._advance = advance
+    return {
+        "score": float(model.score(data.X_test, data.y_test)),
+        "time": wall,
+        "n_iter": int(model.n_iter_),
+        "curve": curve,
+        "others_share": others_share_between(ticks, cpu_ticks()),
+    }
+
+
+def _with_weights(model: Any, coefs: list, intercepts: list, data: Any) -> Any:
+    """Return ``model`` predicting with the solver's current weights."""
+    from sktiam._backend import to_numpy
+
+    model.coefs_ = [to_numpy(c) for c in coefs]
+    model.intercepts_ = [to_numpy(b) for b in intercepts]
+    model.n_outputs_ = model.coefs_[-1].shape[1]
+    return model
+
+
+def _load() -> dict:
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+
+
+def _save(records: dict) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(records, indent=1))
+
+
+def run(names: list[str], seeds: list[int], datasets: list[str]) -> dict:
+    """Fit what is not yet recorded; return every record."""
+    records = _load()
+    for dataset in datasets:
+        for seed in seeds:
+            for name in ["adam", *names]:
+                key = f"{name}|{dataset}|{seed}"
+                if key in records:
+                    continue
+                if name == "adam":
+                    records[key] = _fit_adam(dataset, seed)
+                else:
+                    records[key] = _fit_tiam(name, dataset, seed)
+                _save(records)
+                print(
+                    f"{key}: score {records[key]['score']:.4f}, "
+                    f"{records[key]['time']:.2f} s",
+                    flush=True,
+                )
+    return records
+
+
+def summary(records: dict, names: list[str], seeds: list[int]) -> list[dict]:
+    """Return each configuration's shortfalls and time ratios, ranked.
+
+    Every configuration must have a record for every dataset and seed.
+    """
+    rows = []
+    for name in names:
+        ratios, shortfalls, scores = [], {}, {}
+        for dataset in SWEEP_DATASETS:
+            adam = [records[f"adam|{dataset}|{seed}"] for seed in seeds]
+            tiam = [records[f"{name}|{dataset}|{seed}"] for seed in seeds]
+            for a, t in zip(adam, tiam, strict=True):
+                reached = next(
+                    (elapsed for elapsed, score in t["curve"] if score >= a["score"]),
+                    t["time"],
+                )
+                ratios.append(reached / a["time"])
+            adam_mean = float(np.mean([a["score"] for a in adam]))
+            scores[dataset] = float(np.mean([t["score"] for t in tiam]))
+            shortfalls[dataset] = max(adam_mean - scores[dataset], 0.0)
+        rows.append(
+            {
+                "name": name,
+                "time_ratio": math.exp(float(np.mean(np.log(ratios)))),
+                "largest_shortfall": max(shortfalls.values()),
+                "shortfalls": shortfalls,
+                "scores": scores,
+            }
+        )
+    meeting = [r for r in rows if r["largest_shortfall"] <= SHORTFALL]
+    if meeting:
+        key = lambda r: (r["largest_shortfall"] > SHORTFALL, r["time_ratio"])  # noqa: E731
+    else:
+        key = lambda r: (r["largest_shortfall"], r["time_ratio"])  # noqa: E731
+    return sorted(rows, key=key)
+
+
+def report(records: dict, names: list[str], seeds: list[int]) -> str:
+    """Return the ranking, and each configuration's scores, as Markdown."""
+    ranked = summary(records, names, seeds)
+    lines = [
+        "| configuration | time to adam's score / adam's time (geo. mean) "
+        "| largest shortfall | where |",
+        "|---|---:|---:|---|",
+    ]
+    for row in ranked:
+        where = max(row["shortfalls"], key=row["shortfalls"].get)
+        lines.append(
+            f"| {row['name']} | {row['time_ratio']:.2f} "
+            f"| {row['largest_shortfall']:.4f} | {where} |"
+        )
+    lines += ["", "| dataset | adam | " + " | ".join(r["name"] for r in ranked) + " |"]
+    lines.append("|---|---:|" + "---:|" * len(ranked))
+    for dataset in SWEEP_DATASETS:
+        adam = np.mean([records[f"adam|{dataset}|{seed}"]["score"] for seed in seeds])
+        cells = " | ".join(f"{r['scores'][dataset]:.4f}" for r in ranked)
+        lines.append(f"| {dataset} | {adam:.4f} | {cells} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stage", choices=["shortlist", "confirm"], default=None)
+    parser.add_argument("--report", action="store_true")
+    args = parser.parse_args(argv)
+    names = list(CONFIGS)
+    if args.stage in (None, "shortlist"):
+        records = run(names, [0], SWEEP_DATASETS)
+    records = _load()
+    shortlist = [r["name"] for r in summary(records, names, [0])]
+    confirmed = list(dict.fromkeys([*shortlist[:CONFIRMED], BASELINE]))
+    if args.stage in (None, "confirm"):
+        records = run(confirmed, [1, 2], SWEEP_DATASETS)
+    print("## Shortlist, split seed 0\n")
+    print(report(records, names, [0]))
+    if all(
+        f"{name}|{dataset}|{seed}" in records
+        for name in confirmed
+        for dataset in SWEEP_DATASETS
+        for seed in (1, 2)
+    ):
+        print("\n## Confirmed, split seeds 0-2\n")
+        print(report(records, confirmed, [0, 1, 2]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
