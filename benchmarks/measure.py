@@ -375,3 +375,43 @@ def time_to_score(
         if fit.estimator.score(split.X_test, split.y_test) >= target:
             return int(fit.estimator.n_iter_), fit.wall
     return final.n_iter, final.fit_time
+
+
+def probed_fit(model: Any, X: Any, y: Any, probe: Any) -> tuple[float, list]:
+    """Fit a TIAM estimator, calling ``probe(model)`` after every iteration.
+
+    Before each call the model holds the solver's current weights, so that
+    it predicts as the fit stands; the clock stops meanwhile. Returns the
+    wall seconds of the fit without the probes, and a list of
+    ``(seconds so far, probe's value)``. Measurement instrumentation: it
+    wraps the solver's private ``_advance`` for the duration of the fit.
+    """
+    import sktiam._solver as solver_module
+    from sktiam._backend import to_numpy
+
+    curve: list[tuple[float, Any]] = []
+    clock = {"start": 0.0, "probing": 0.0}
+    advance = solver_module.TIAMSolver._advance
+
+    def probed(solver, state, *args, **kwargs):
+        state = advance(solver, state, *args, **kwargs)
+        if solver._n_iter == len(curve) + 1:
+            paused = time.perf_counter()
+            elapsed = paused - clock["start"] - clock["probing"]
+            model.coefs_ = [to_numpy(c) for c in state.coefs]
+            model.intercepts_ = [to_numpy(b) for b in state.intercepts]
+            model.n_outputs_ = model.coefs_[-1].shape[1]
+            curve.append((elapsed, probe(model)))
+            clock["probing"] += time.perf_counter() - paused
+        return state
+
+    solver_module.TIAMSolver._advance = probed
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clock["start"] = time.perf_counter()
+            model.fit(X, y)
+            wall = time.perf_counter() - clock["start"] - clock["probing"]
+    finally:
+        solver_module.TIAMSolver._advance = advance
+    return wall, curve

@@ -42,11 +42,11 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-import sktiam._solver as solver_module
 from sktiam import TIAMClassifier, TIAMRegressor
 
 from .datasets import DATASETS, split
 from .machine import cpu_ticks, others_share_between
+from .measure import probed_fit
 
 SWEEP_DATASETS = [
     "digits",
@@ -84,7 +84,34 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "batch_rounds": 2,
         "alpha": 6.4e-3,
     },
+    # Second shortlist: the first showed the two tasks wanting other alphas.
+    "alpha 2e-3": {"alpha": 2e-3},
+    "2 rounds, alpha 2e-3": {"batch_rounds": 2, "alpha": 2e-3},
+    "cg, 2 rounds, alpha 2e-3": {
+        "activation_step": "cg",
+        "batch_rounds": 2,
+        "alpha": 2e-3,
+    },
+    "2 rounds": {"batch_rounds": 2},
+    "3 rounds": {"batch_rounds": 3},
+    "2 rounds, alpha 2e-4": {"batch_rounds": 2, "alpha": 2e-4},
+    "cg, 2 rounds": {"activation_step": "cg", "batch_rounds": 2},
 }
+#: The configurations of each task's second shortlist, beside the first's.
+SECOND = {
+    "classification": [
+        "alpha 2e-3",
+        "2 rounds, alpha 2e-3",
+        "cg, 2 rounds, alpha 2e-3",
+    ],
+    "regression": ["2 rounds", "3 rounds", "2 rounds, alpha 2e-4", "cg, 2 rounds"],
+}
+#: The first shortlist's configurations, fitted on both tasks.
+FIRST = [name for name in CONFIGS if not any(name in v for v in SECOND.values())]
+
+
+def _task_datasets(task: str) -> list[str]:
+    return [d for d in SWEEP_DATASETS if DATASETS[d].task == task]
 
 
 def _estimator(name: str, task: str, seed: int, max_iter: int | None) -> Any:
@@ -117,37 +144,16 @@ def _fit_adam(dataset: str, seed: int) -> dict:
 
 
 def _fit_tiam(name: str, dataset: str, seed: int) -> dict:
-    """Fit a TIAM configuration; return the test score and time of every epoch.
-
-    The solver's iteration is wrapped: after each one, the clock stops while
-    the current weights are scored on the test part.
-    """
+    """Fit a TIAM configuration; return the test score and time of every epoch."""
     data = split(DATASETS[dataset], seed)
     model = _estimator(name, DATASETS[dataset].task, seed, CAPS.get(dataset))
-    curve: list[tuple[float, float]] = []
-    clock = {"start": 0.0, "scoring": 0.0}
-    advance = solver_module.TIAMSolver._advance
-
-    def scored(solver, state, *args, **kwargs):
-        state = advance(solver, state, *args, **kwargs)
-        if solver._n_iter == len(curve) + 1:
-            paused = time.perf_counter()
-            elapsed = paused - clock["start"] - clock["scoring"]
-            probe = _with_weights(model, state.coefs, state.intercepts, data)
-            curve.append((elapsed, float(probe.score(data.X_test, data.y_test))))
-            clock["scoring"] += time.perf_counter() - paused
-        return state
-
     ticks = cpu_ticks()
-    solver_module.TIAMSolver._advance = scored
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clock["start"] = time.perf_counter()
-            model.fit(data.X_train, data.y_train)
-            wall = time.perf_counter() - clock["start"] - clock["scoring"]
-    finally:
-        solver_module.TIAMSolver._advance = advance
+    wall, curve = probed_fit(
+        model,
+        data.X_train,
+        data.y_train,
+        lambda probe: float(probe.score(data.X_test, data.y_test)),
+    )
     return {
         "score": float(model.score(data.X_test, data.y_test)),
         "time": wall,
@@ -155,16 +161,6 @@ def _fit_tiam(name: str, dataset: str, seed: int) -> dict:
         "curve": curve,
         "others_share": others_share_between(ticks, cpu_ticks()),
     }
-
-
-def _with_weights(model: Any, coefs: list, intercepts: list, data: Any) -> Any:
-    """Return ``model`` predicting with the solver's current weights."""
-    from sktiam._backend import to_numpy
-
-    model.coefs_ = [to_numpy(c) for c in coefs]
-    model.intercepts_ = [to_numpy(b) for b in intercepts]
-    model.n_outputs_ = model.coefs_[-1].shape[1]
-    return model
 
 
 def _load() -> dict:
@@ -198,15 +194,17 @@ def run(names: list[str], seeds: list[int], datasets: list[str]) -> dict:
     return records
 
 
-def summary(records: dict, names: list[str], seeds: list[int]) -> list[dict]:
-    """Return each configuration's shortfalls and time ratios, ranked.
+def summary(
+    records: dict, names: list[str], seeds: list[int], datasets: list[str]
+) -> list[dict]:
+    """Return each configuration's shortfalls and time ratios on ``datasets``, ranked.
 
     Every configuration must have a record for every dataset and seed.
     """
     rows = []
     for name in names:
         ratios, shortfalls, scores = [], {}, {}
-        for dataset in SWEEP_DATASETS:
+        for dataset in datasets:
             adam = [records[f"adam|{dataset}|{seed}"] for seed in seeds]
             tiam = [records[f"{name}|{dataset}|{seed}"] for seed in seeds]
             for a, t in zip(adam, tiam, strict=True):
@@ -235,9 +233,11 @@ def summary(records: dict, names: list[str], seeds: list[int]) -> list[dict]:
     return sorted(rows, key=key)
 
 
-def report(records: dict, names: list[str], seeds: list[int]) -> str:
+def report(
+    records: dict, names: list[str], seeds: list[int], datasets: list[str]
+) -> str:
     """Return the ranking, and each configuration's scores, as Markdown."""
-    ranked = summary(records, names, seeds)
+    ranked = summary(records, names, seeds, datasets)
     lines = [
         "| configuration | time to adam's score / adam's time (geo. mean) "
         "| largest shortfall | where |",
@@ -251,7 +251,7 @@ def report(records: dict, names: list[str], seeds: list[int]) -> str:
         )
     lines += ["", "| dataset | adam | " + " | ".join(r["name"] for r in ranked) + " |"]
     lines.append("|---|---:|" + "---:|" * len(ranked))
-    for dataset in SWEEP_DATASETS:
+    for dataset in datasets:
         adam = np.mean([records[f"adam|{dataset}|{seed}"]["score"] for seed in seeds])
         cells = " | ".join(f"{r['scores'][dataset]:.4f}" for r in ranked)
         lines.append(f"| {dataset} | {adam:.4f} | {cells} |")
@@ -261,26 +261,27 @@ def report(records: dict, names: list[str], seeds: list[int]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", choices=["shortlist", "confirm"], default=None)
-    parser.add_argument("--report", action="store_true")
     args = parser.parse_args(argv)
-    names = list(CONFIGS)
-    if args.stage in (None, "shortlist"):
-        records = run(names, [0], SWEEP_DATASETS)
-    records = _load()
-    shortlist = [r["name"] for r in summary(records, names, [0])]
-    confirmed = list(dict.fromkeys([*shortlist[:CONFIRMED], BASELINE]))
-    if args.stage in (None, "confirm"):
-        records = run(confirmed, [1, 2], SWEEP_DATASETS)
-    print("## Shortlist, split seed 0\n")
-    print(report(records, names, [0]))
-    if all(
-        f"{name}|{dataset}|{seed}" in records
-        for name in confirmed
-        for dataset in SWEEP_DATASETS
-        for seed in (1, 2)
-    ):
-        print("\n## Confirmed, split seeds 0-2\n")
-        print(report(records, confirmed, [0, 1, 2]))
+    for task in ("classification", "regression"):
+        datasets = _task_datasets(task)
+        names = FIRST + SECOND[task]
+        if args.stage in (None, "shortlist"):
+            run(names, [0], datasets)
+        records = _load()
+        shortlist = [r["name"] for r in summary(records, names, [0], datasets)]
+        confirmed = list(dict.fromkeys([*shortlist[:CONFIRMED], BASELINE]))
+        if args.stage in (None, "confirm"):
+            records = run(confirmed, [1, 2], datasets)
+        print(f"## {task}: shortlist, split seed 0\n")
+        print(report(records, names, [0], datasets))
+        if all(
+            f"{name}|{dataset}|{seed}" in records
+            for name in confirmed
+            for dataset in datasets
+            for seed in (1, 2)
+        ):
+            print(f"\n## {task}: confirmed, split seeds 0-2\n")
+            print(report(records, confirmed, [0, 1, 2], datasets))
     return 0
 
 

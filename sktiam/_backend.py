@@ -212,18 +212,32 @@ def host_floats(array: Any) -> list[float]:
     return [float(value) for value in to_numpy(array).ravel().tolist()]
 
 
+#: The environment variable that turns on the fused CUDA kernels and the CUDA
+#: graph of the mini-batch step on CuPy. They have been checked on the CPU
+#: only (their CUDA source compiled as C++, tests/test_cuda_source.py), not
+#: yet on a GPU, so they are off unless it is "1":
+#: ``benchmarks/gpu_check.py`` checks them against the generic kernels.
+CUDA_KERNELS_VARIABLE = "SKTIAM_CUDA_KERNELS"
+
+
 def kernels_for(xp: Any) -> Any:
     """Return the mini-batch step's kernels for namespace ``xp``.
 
-    :class:`~sktiam._kernels.NumpyKernels` for NumPy,
-    :class:`~sktiam._cupy_kernels.CupyKernels` for CuPy, and the generic
-    :class:`~sktiam._kernels.ArrayKernels` for any other namespace.
+    :class:`~sktiam._kernels.NumpyKernels` for NumPy; for CuPy, the generic
+    :class:`~sktiam._kernels.ArrayKernels`, or, where the environment
+    variable ``SKTIAM_CUDA_KERNELS`` is ``"1"``,
+    :class:`~sktiam._cupy_kernels.CupyKernels` (experimental, see
+    :data:`CUDA_KERNELS_VARIABLE`); the generic kernels for any other
+    namespace.
     """
     from ._kernels import ArrayKernels, NumpyKernels
 
     if xp is NUMPY.xp or xp is numpy:
         return NumpyKernels(xp)
-    if array_api_compat.is_cupy_namespace(xp):
+    if (
+        array_api_compat.is_cupy_namespace(xp)
+        and os.environ.get(CUDA_KERNELS_VARIABLE) == "1"
+    ):
         from ._cupy_kernels import CupyKernels
 
         return CupyKernels(xp)

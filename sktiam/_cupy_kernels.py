@@ -14,6 +14,7 @@ Only imported when the arrays are CuPy's.
 
 import contextlib
 import math
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -317,7 +318,9 @@ class GraphStep:
 
     The graph's temporary arrays come from a memory pool of its own, which
     nothing else allocates from, so no array outside the graph can share
-    their memory.
+    their memory. Where the capture fails (a CuPy or CUDA version that
+    refuses an operation in it), the step runs uncaptured, with a
+    ``RuntimeWarning`` that says so.
 
     Parameters
     ----------
@@ -335,6 +338,7 @@ class GraphStep:
         self._graph = None
         self._shape: tuple | None = None
         self._warm = False
+        self._failed = False
 
     def __call__(self, parameters: Any, steps: Any, rows: Any) -> tuple:
         shape = (rows.inputs.shape, rows.weights is None)
@@ -349,8 +353,22 @@ class GraphStep:
             self._warm = True
             with cupy.cuda.using_allocator(self._pool.malloc):
                 return self.step(parameters, steps, rows)
+        if self._failed:
+            return self.step(parameters, steps, rows)
         if self._graph is None:
-            self._capture(parameters, steps, rows)
+            try:
+                self._capture(parameters, steps, rows)
+            except Exception as error:  # CUDA, cuBLAS or CuPy refused the capture.
+                self._failed = True
+                warnings.warn(
+                    f"sktiam could not capture the mini-batch step in a CUDA "
+                    f"graph ({type(error).__name__}: {error}); it runs "
+                    "uncaptured, with a launch per operation: slower on small "
+                    "batches, with the same results.",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+                return self.step(parameters, steps, rows)
         else:
             self._load(parameters, steps, rows)
         self._graph.launch(self.stream)
@@ -363,7 +381,10 @@ class GraphStep:
         inputs = self._inputs
         with self.stream, cupy.cuda.using_allocator(self._pool.malloc):
             # Relaxed: the pool may still need to allocate while capturing.
-            self.stream.begin_capture(cupy.cuda.runtime.streamCaptureModeRelaxed)
+            # (cudaStreamCaptureModeRelaxed is 2 in CUDA's enumeration.)
+            self.stream.begin_capture(
+                getattr(cupy.cuda.runtime, "streamCaptureModeRelaxed", 2)
+            )
             try:
                 outputs = self.step(*inputs)
                 self._write_back(outputs)

@@ -743,7 +743,13 @@ class MiniBatchEpochs:
             cg_iterations=CG_ITERATIONS,
             rounds=config.rounds,
         )
-        if not self.kernels.captures or hasattr(self.inputs, "tocsr"):
+        # Sparse products (cuSPARSE) and the exact A step's factorisation
+        # (cuSOLVER) cannot be captured.
+        if (
+            not self.kernels.captures
+            or hasattr(self.inputs, "tocsr")
+            or config.activation_step == "exact"
+        ):
             return self._plain
         key = (relaxation.rho, relaxation.gamma, self.solver.inertia)
         if self._graph is None or self._graph_key != key:

@@ -1,0 +1,163 @@
+"""The cost of a mini-batch epoch against adam's, and the flops that bound it.
+
+For digits, MNIST-5k and the 24,000 x 784 synthetic set (their benchmark
+splits, seed 0), in float64 on this machine's CPU:
+
+- seconds per epoch at batches of 64 rows of TIAMClassifier, with one round
+  of the prox-linear step (the step of 0.2.0, made fast) and with the
+  defaults, and of ``MLPClassifier(batch_size=64)`` (adam), all with hidden
+  layers (100, 100): ``(t(k + 1) - t(1)) / k`` from fits of ``k + 1`` and 1
+  epochs, each the best of three, so that validation and initialisation are
+  not counted;
+- the ratio of TIAM's epoch to adam's, beside the ratio of their matrix
+  products' flops (:func:`benchmarks.machine.tiam_minibatch_flops_per_epoch`
+  per round, ``2 n (2 S_W + S_A)`` for a forward and backward pass), so that
+  what is left above the flop ratio shows;
+- digits' whole default fit against adam's default fit (batches of 200,
+  its own stopping rule), as a user would run them.
+
+Every figure is recorded with the share of the cores other processes used
+meanwhile. Run it with ``python -m benchmarks.step_cost`` on an idle machine;
+it writes ``benchmarks/results/step_cost.json`` and prints a Markdown table.
+"""
+
+import json
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from sktiam import TIAMClassifier
+from sktiam._minibatch import CG_ITERATIONS
+
+from .datasets import DATASETS, split
+from .machine import cpu_ticks, others_share_between, tiam_minibatch_flops_per_epoch
+
+RESULTS = Path(__file__).resolve().parent / "results" / "step_cost.json"
+SETS = {"digits": 10, "mnist": 4, "synthetic_784": 2}
+HIDDEN = (100, 100)
+STEPS = {
+    "one round": {"batch_rounds": 1, "activation_step": "prox-linear"},
+    "defaults": {},
+}
+
+
+def _models(name: str, epochs: int) -> Any:
+    if name == "adam":
+        return MLPClassifier(
+            HIDDEN, batch_size=64, max_iter=epochs, tol=0.0, random_state=0
+        )
+    return TIAMClassifier(
+        hidden_layer_sizes=HIDDEN,
+        max_iter=epochs,
+        tol=0.0,
+        random_state=0,
+        **STEPS[name],
+    )
+
+
+def _seconds(name: str, X: Any, y: Any, epochs: int) -> float:
+    model = _models(name, epochs)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return time.perf_counter() - start
+
+
+def per_epoch(name: str, X: Any, y: Any, epochs: int) -> float:
+    """Return ``(t(epochs + 1) - t(1)) / epochs``, each time the best of three."""
+    _seconds(name, X[:500], y[:500], 1)
+    single = min(_seconds(name, X, y, 1) for _ in range(3))
+    several = min(_seconds(name, X, y, epochs + 1) for _ in range(3))
+    return (several - single) / epochs
+
+
+def flop_ratio(layer_units: list[int], step: dict) -> float:
+    """Return TIAM's products' flops per epoch over adam's, for ``step``."""
+    defaults = TIAMClassifier().get_params()
+    rounds = step.get("batch_rounds", defaults["batch_rounds"])
+    activation_step = step.get("activation_step", defaults["activation_step"])
+    tiam = rounds * tiam_minibatch_flops_per_epoch(layer_units, 1)
+    if activation_step == "cg":
+        tiam += rounds * CG_ITERATIONS * 2.0 * sum(u * u for u in layer_units[1:-1])
+    sizes = [a * b for a, b in zip(layer_units[:-1], layer_units[1:], strict=True)]
+    adam = 2.0 * (2 * sum(sizes) + sum(sizes[1:]))
+    return tiam / adam
+
+
+def run() -> dict:
+    """Measure every set; return the records."""
+    records: dict = {"sets": {}}
+    for dataset, epochs in SETS.items():
+        data = split(DATASETS[dataset], 0)
+        X, y = data.X_train.astype(np.float64), data.y_train
+        units = [X.shape[1], *HIDDEN, len(np.unique(y))]
+        ticks = cpu_ticks()
+        row = {name: per_epoch(name, X, y, epochs) for name in ["adam", *STEPS]}
+        row["others_share"] = others_share_between(ticks, cpu_ticks())
+        row["flop_ratio"] = {
+            name: flop_ratio(units, step) for name, step in STEPS.items()
+        }
+        records["sets"][dataset] = row
+        print(dataset, row, flush=True)
+    data = split(DATASETS["digits"], 0)
+    ticks = cpu_ticks()
+    fits = {}
+    for name, model in (
+        ("adam", MLPClassifier(HIDDEN, random_state=0)),
+        ("defaults", TIAMClassifier(random_state=0)),
+    ):
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(data.X_train, data.y_train)
+        fits[name] = {
+            "seconds": time.perf_counter() - start,
+            "n_iter": int(model.n_iter_),
+            "score": float(model.score(data.X_test, data.y_test)),
+        }
+    fits["others_share"] = others_share_between(ticks, cpu_ticks())
+    records["digits_default_fit"] = fits
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(records, indent=1))
+    return records
+
+
+def table(records: dict) -> str:
+    """Return the per-epoch table as Markdown."""
+    lines = [
+        "| set | adam s/epoch | "
+        + " | ".join(f"TIAM {n} s/epoch | ratio | flop ratio" for n in STEPS)
+        + " | others' share |",
+        "|---|---:|" + "---:|---:|---:|" * len(STEPS) + "---:|",
+    ]
+    for dataset, row in records["sets"].items():
+        cells = [f"{row['adam']:.4f}"]
+        for name in STEPS:
+            cells += [
+                f"{row[name]:.4f}",
+                f"{row[name] / row['adam']:.2f}",
+                f"{row['flop_ratio'][name]:.2f}",
+            ]
+        cells.append(f"{row['others_share']:.2f}")
+        lines.append(f"| {dataset} | " + " | ".join(cells) + " |")
+    fits = records["digits_default_fit"]
+    lines += [
+        "",
+        f"digits, default fits: TIAM {fits['defaults']['seconds']:.2f} s "
+        f"({fits['defaults']['n_iter']} epochs, test {fits['defaults']['score']:.4f})"
+        f", adam {fits['adam']['seconds']:.2f} s ({fits['adam']['n_iter']} epochs, "
+        f"test {fits['adam']['score']:.4f}): "
+        f"{fits['defaults']['seconds'] / fits['adam']['seconds']:.2f} times; "
+        f"others' share {fits['others_share']:.2f}",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(run()))
