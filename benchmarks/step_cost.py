@@ -4,8 +4,9 @@ For digits, MNIST-5k and the 24,000 x 784 synthetic set (their benchmark
 splits, seed 0), in float64 on this machine's CPU:
 
 - seconds per epoch at batches of 64 rows of TIAMClassifier, with one round
-  of the prox-linear step (the step of 0.2.0, made fast) and with the
-  defaults, and of ``MLPClassifier(batch_size=64)`` (adam), all with hidden
+  of the prox-linear step (the step of 0.2.0, made fast), one round of the
+  exact and of the conjugate-gradient A step, and with the defaults, and of
+  ``MLPClassifier(batch_size=64)`` (adam), all with hidden
   layers (100, 100): ``(t(k + 1) - t(1)) / k`` from fits of ``k + 1`` and 1
   epochs, each the best of three, so that validation and initialisation are
   not counted;
@@ -40,8 +41,11 @@ from .machine import cpu_ticks, others_share_between, tiam_minibatch_flops_per_e
 RESULTS = Path(__file__).resolve().parent / "results" / "step_cost.json"
 SETS = {"digits": 10, "mnist": 4, "synthetic_784": 2}
 HIDDEN = (100, 100)
+BATCH = 64
 STEPS = {
     "one round": {"batch_rounds": 1, "activation_step": "prox-linear"},
+    "exact, one round": {"batch_rounds": 1, "activation_step": "exact"},
+    "cg, one round": {"batch_rounds": 1, "activation_step": "cg"},
     "defaults": {},
 }
 
@@ -49,7 +53,7 @@ STEPS = {
 def _models(name: str, epochs: int) -> Any:
     if name == "adam":
         return MLPClassifier(
-            HIDDEN, batch_size=64, max_iter=epochs, tol=0.0, random_state=0
+            HIDDEN, batch_size=BATCH, max_iter=epochs, tol=0.0, random_state=0
         )
     return TIAMClassifier(
         hidden_layer_sizes=HIDDEN,
@@ -83,8 +87,14 @@ def flop_ratio(layer_units: list[int], step: dict) -> float:
     rounds = step.get("batch_rounds", defaults["batch_rounds"])
     activation_step = step.get("activation_step", defaults["activation_step"])
     tiam = rounds * tiam_minibatch_flops_per_epoch(layer_units, 1)
+    hidden = list(zip(layer_units[1:-1], layer_units[2:], strict=True))
     if activation_step == "cg":
-        tiam += rounds * CG_ITERATIONS * 2.0 * sum(u * u for u in layer_units[1:-1])
+        tiam += rounds * CG_ITERATIONS * 2.0 * sum(u * u for u, _ in hidden)
+    if activation_step == "exact":
+        # Per row: the Gram matrix W W^T and its Cholesky factor once per batch,
+        # and the two triangular solves.
+        per_batch = sum(2.0 * u * u * v + u**3 / 3.0 for u, v in hidden)
+        tiam += rounds * (per_batch / BATCH + sum(4.0 * u * u for u, _ in hidden))
     sizes = [a * b for a, b in zip(layer_units[:-1], layer_units[1:], strict=True)]
     adam = 2.0 * (2 * sum(sizes) + sum(sizes[1:]))
     return tiam / adam

@@ -19,7 +19,13 @@ Configurations are ranked by the time they take to reach adam's score:
 The constraint is the shortfall against adam: adam's mean test score
 (over the seeds) minus the configuration's final one, 0 where TIAM is
 above, at most :data:`SHORTFALL` (one point) on every dataset. When no
-configuration meets it, the one of least largest shortfall wins.
+configuration meets it, those whose largest shortfall is within :data:`TIE`
+(half a point) of the least are ranked first, by time, and the others after
+them by their largest shortfall. The tie was added after the confirm stage of
+0.3.0, where no configuration met the constraint and the least largest
+shortfalls differed by 0.27 point (classification, flights; the least took
+1.8 times the time of the next) and 0.35 point (regression, sincos): about
+one standard error of a mean over three split seeds on those sets.
 
 Stages (``--stage``): ``shortlist`` fits every configuration on split seed
 0; ``confirm`` fits the :data:`CONFIRMED` best of the shortlist, and the
@@ -68,6 +74,8 @@ CAPS = {"flights": 10, "synthetic_784": 30}
 RESULTS = Path(__file__).resolve().parent / "results" / "sweep_step.json"
 #: The largest shortfall against adam a configuration may have on a dataset.
 SHORTFALL = 0.01
+#: Largest shortfalls this close to the least one count as equal.
+TIE = 0.005
 #: Configurations of the shortlist that the confirm stage fits again.
 CONFIRMED = 3
 #: The defaults of 0.2.0: one prox-linear step, one round, alpha 6.4e-4.
@@ -225,11 +233,14 @@ def summary(
                 "scores": scores,
             }
         )
-    meeting = [r for r in rows if r["largest_shortfall"] <= SHORTFALL]
-    if meeting:
-        key = lambda r: (r["largest_shortfall"] > SHORTFALL, r["time_ratio"])  # noqa: E731
-    else:
-        key = lambda r: (r["largest_shortfall"], r["time_ratio"])  # noqa: E731
+    least = min(r["largest_shortfall"] for r in rows)
+    bound = SHORTFALL if least <= SHORTFALL else least + TIE
+
+    def key(row: dict) -> tuple[int, float, float]:
+        if row["largest_shortfall"] <= bound:
+            return (0, 0.0, row["time_ratio"])
+        return (1, row["largest_shortfall"], row["time_ratio"])
+
     return sorted(rows, key=key)
 
 

@@ -86,6 +86,7 @@ sphinx_gallery_conf = {
             "plot_quick_start.py",
             "plot_relaxations.py",
             "plot_mini_batch.py",
+            "plot_batch_rounds.py",
             "plot_grid_search.py",
             "plot_convergence.py",
             "plot_activations.py",

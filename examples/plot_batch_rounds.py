@@ -95,4 +95,18 @@ plt.show()
 # %%
 # What the figure shows
 # ---------------------
-# REPLACED BY THE MEASURED CONCLUSIONS
+# On two cores, after 15 epochs, the step of 0.2.0 reached a training loss
+# of 0.157 and a test accuracy of 0.851 in 1.5 s; the defaults, two rounds
+# per batch, 0.069 and 0.873 in 3.0 s; adam 0.0021 and 0.928 in 1.1 s.
+#
+# - Per epoch, the second round more than halves the training loss and adds
+#   two points of test accuracy; it doubles the cost of an epoch, so per
+#   second the two TIAM curves are closer than per epoch.
+# - Adam learns far more per epoch, and per second, than either: after 15
+#   epochs TIAM's training loss is still 30 times adam's. Run to its
+#   stopping rule, the default TIAM model catches up on the test set (0.923
+#   against adam's 0.920, mean of three splits, :doc:`/defaults_sweep`),
+#   but only after about 140 epochs, at many times adam's fit time.
+# - So on wide data like these, TIAM's mini-batch step still trails adam in
+#   what an epoch buys: :doc:`/benchmarks` has the same comparison at
+#   batches of 64, 256 and 1024 rows.

@@ -8,7 +8,7 @@ method that splits the network into small block subproblems.
 from ._estimators import TIAMClassifier, TIAMRegressor, UnscaledInputWarning
 from ._memory import InsufficientMemoryError, training_state_bytes
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "InsufficientMemoryError",

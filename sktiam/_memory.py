@@ -42,6 +42,7 @@ def training_state_bytes(
     itemsize: int,
     inputs_copied: bool,
     batch_size: int | None = None,
+    rounds: int = 1,
 ) -> int:
     """Return an estimate from above of the bytes one fit allocates.
 
@@ -57,6 +58,9 @@ def training_state_bytes(
         Whether ``X`` is copied to the device (a GPU fit of host data).
     batch_size : int or None, default=None
         Rows per batch of a mini-batch fit; None for a full-batch fit.
+    rounds : int, default=1
+        Rounds of the mini-batch step per batch (the estimators'
+        ``batch_rounds``); ignored in full batch.
 
     Returns
     -------
@@ -70,7 +74,10 @@ def training_state_bytes(
         + 4 max_l d_l + d_0 + d_L + 1) + n (2 d_L + 5 [+ d_0]) + 12 P)``: the
         same state for the rows of one batch only, with their copy of ``X``
         and ``Y``; the encoded targets, weights and shuffle order of every
-        row; and the copies of the ``P`` weights and biases. Only the
+        row; and the copies of the ``P`` weights and biases. More than one
+        round adds ``m (sum_l d_l + sum_hidden d_l)`` to the batch's state:
+        the centres and the activations' anchors of the next round, made
+        while the last round's auxiliaries are alive. Only the
         ``n``-proportional term grows with the data, by a few numbers a row.
     """
     outputs = layer_units[1:]
@@ -97,6 +104,8 @@ def training_state_bytes(
         + n_outputs
         + 1
     )
+    if rounds > 1:
+        state += sum(outputs) + sum(hidden)
     per_row = 2 * n_outputs + MINI_BATCH_ROW_OVERHEAD + copied
     parameters = sum(
         (fan_in + 1) * fan_out
@@ -121,6 +130,7 @@ def check_memory(
     itemsize: int,
     inputs_copied: bool,
     batch_size: int | None = None,
+    rounds: int = 1,
 ) -> int:
     """Raise :class:`InsufficientMemoryError` if a fit would not fit in memory.
 
@@ -129,7 +139,7 @@ def check_memory(
     backend : Backend
         Where the fit runs; its free memory is read from CuPy on a GPU and
         from the operating system on the CPU.
-    n_samples, layer_units, itemsize, inputs_copied, batch_size
+    n_samples, layer_units, itemsize, inputs_copied, batch_size, rounds
         As for :func:`training_state_bytes`.
 
     Returns
@@ -138,7 +148,7 @@ def check_memory(
         The estimate, when it fits or when the free memory is unknown.
     """
     needed = training_state_bytes(
-        n_samples, layer_units, itemsize, inputs_copied, batch_size
+        n_samples, layer_units, itemsize, inputs_copied, batch_size, rounds
     )
     free = available_bytes(backend)
     if free is not None and needed > free:

@@ -151,3 +151,36 @@ def test_merge_joins_parts_in_order_and_refuses_mismatched_ones(tmp_path):
     assert refused.returncode != 0
     assert "Two parts ran the datasets" in refused.stderr
     assert not (tmp_path / "out2").exists() and not (tmp_path / "out3").exists()
+
+
+def _sweep_records(scores: dict[str, float], times: dict[str, float]) -> dict:
+    """Records of one dataset and seed: adam at 0.9 in 1 s, each name's final score."""
+    records = {"adam|d|0": {"score": 0.9, "time": 1.0}}
+    for name, score in scores.items():
+        # The curve reaches adam's score only if the final score does.
+        curve = [[times[name], score]]
+        records[f"{name}|d|0"] = {"score": score, "time": times[name], "curve": curve}
+    return records
+
+
+def test_sweep_ranks_by_time_within_the_shortfall_constraint_and_its_tie():
+    from benchmarks.sweep_step import summary
+
+    # Two meet the one-point constraint: the faster wins, whatever its shortfall.
+    records = _sweep_records(
+        {"slow": 0.9, "fast": 0.895, "short": 0.85},
+        {"slow": 2.0, "fast": 0.5, "short": 0.1},
+    )
+    ranked = [
+        r["name"] for r in summary(records, ["slow", "fast", "short"], [0], ["d"])
+    ]
+    assert ranked == ["fast", "slow", "short"]
+    # None meets it: shortfalls within half a point of the least tie, by time;
+    # the rest follow by shortfall.
+    records = _sweep_records(
+        {"least": 0.87, "near": 0.866, "far": 0.86, "farther": 0.80},
+        {"least": 2.0, "near": 1.0, "far": 0.2, "farther": 0.1},
+    )
+    names = ["least", "near", "far", "farther"]
+    ranked = [r["name"] for r in summary(records, names, [0], ["d"])]
+    assert ranked == ["near", "least", "far", "farther"]

@@ -104,18 +104,18 @@ def test_an_injected_infinity_stops_a_full_batch_fit_at_the_last_finite_iteratio
 def test_an_injected_infinity_inside_an_epoch_keeps_the_epochs_start(
     monkeypatch, Estimator, y, batch_size, n_batches
 ):
-    """A mini-batch step steps each A block once. The infinity arrives in
-    epoch 4, in its last batch: the batches of epoch 4 before it have
-    already moved the weights, and the fit must go back to the end of
-    epoch 3, not keep theirs."""
+    """A round of a mini-batch step steps each A block once. The infinity
+    arrives in epoch 4, in the first round of its last batch: the batches of
+    epoch 4 before it have already moved the weights, and the fit must go
+    back to the end of epoch 3, not keep theirs."""
     original = MiniBatchStep.update_activation
     calls = {"n": 0}
-    n_hidden = len(SMALL["hidden_layer_sizes"])
+    per_batch = Estimator().batch_rounds * len(SMALL["hidden_layer_sizes"])
 
     def poisoned(self, *args):
         new, tau, direction = original(self, *args)
         calls["n"] += 1
-        if calls["n"] == (3 * n_batches + n_batches - 1) * n_hidden + 1:
+        if calls["n"] == (3 * n_batches + n_batches - 1) * per_batch + 1:
             new = np.array(new, copy=True)
             new[0, 0] = np.inf
         return new, tau, direction
@@ -138,14 +138,14 @@ def test_keyboard_interrupt_keeps_a_usable_model(
     monkeypatch, early_stopping, batch_size, n_batches
 ):
     """The interrupt arrives in the middle of a batch step, between two
-    blocks, in the last batch of epoch 6."""
+    blocks, in the first round of the last batch of epoch 6."""
     original = MiniBatchStep.update_bias
     calls = {"n": 0}
-    n_layers = len(SMALL["hidden_layer_sizes"]) + 1
+    per_batch = TIAMClassifier().batch_rounds * (len(SMALL["hidden_layer_sizes"]) + 1)
 
     def interrupted(self, *args):
         calls["n"] += 1
-        if calls["n"] == (6 * n_batches - 1) * n_layers + 2:  # its second layer
+        if calls["n"] == (6 * n_batches - 1) * per_batch + 2:  # its second layer
             raise KeyboardInterrupt
         return original(self, *args)
 

@@ -55,7 +55,9 @@ def test_estimate_bounds_the_measured_peak(
     peak = _traced_peak(model, X, y)
     units = [d, *hidden, model.n_outputs_]
     itemsize = np.dtype(dtype).itemsize
-    estimate = training_state_bytes(n, units, itemsize, False, batch_size)
+    estimate = training_state_bytes(
+        n, units, itemsize, False, batch_size, model.batch_rounds
+    )
     assert peak <= estimate <= 1.6 * peak
 
 
