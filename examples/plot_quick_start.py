@@ -31,8 +31,8 @@ X_train, X_test, y_train, y_test = train_test_split(
 # %%
 # One hidden layer of 64 units and at most 100 iterations keep the fit to a
 # second or two. Each iteration is an epoch: one pass over the shuffled
-# training rows in batches of 64, each batch one step on every block of the
-# network. When
+# training rows in batches of 64, each batch two rounds of steps on every
+# block of the network (``batch_rounds=2``, the classifier's default). When
 # ``max_iter`` stops the fit before the stopping rule does, scikit-learn's
 # usual :class:`~sklearn.exceptions.ConvergenceWarning` is raised; we silence
 # it here because the budget is deliberate.

