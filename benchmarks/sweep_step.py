@@ -24,25 +24,28 @@ configuration meets it, those whose largest shortfall is within :data:`TIE`
 them by their largest shortfall. The tie was added after the confirm stage of
 0.3.0, where no configuration met the constraint and the least largest
 shortfalls differed by 0.27 point (classification, flights; the least took
-1.8 times the time of the next) and 0.35 point (regression, sincos): about
-one standard error of a mean over three split seeds on those sets.
+1.8 times the time of the next) and 0.14 point (regression, ames; the
+fastest within the tie, three rounds, was 0.35 point behind the least):
+about one standard error of a mean over three split seeds on those sets.
 
 Stages (``--stage``): ``shortlist`` fits every configuration on split seed
 0; ``confirm`` fits the :data:`CONFIRMED` best of the shortlist, and the
 defaults of 0.2.0, on seeds 1 and 2 as well; ``around`` (classification,
-seed 0, not part of a plain run) fits ``rho``, ``activation_penalty`` and the
-first two inertias on either side of the classifier's chosen configuration,
-then those it ranks above the chosen one on seeds 1 and 2 as well.
+not part of a plain run) fits ``rho``, ``activation_penalty`` and the first
+two inertias on either side of the classifier's chosen configuration on
+seed 0, then those it ranks above the chosen one on seeds 1 and 2.
 Every fit is recorded in ``benchmarks/results/sweep_step.json``, with the
 share of the cores other processes used meanwhile, and not run again, so a
 run whose fits are all recorded only prints the tables of
-docs/defaults_sweep.md. Run it with ``python -m benchmarks.sweep_step`` on an
-otherwise idle machine.
+docs/defaults_sweep.md (``--stage around`` those of its own section). Each
+fit's score and time go to the standard error as it ends. Run it with
+``python -m benchmarks.sweep_step`` on an otherwise idle machine.
 """
 
 import argparse
 import json
 import math
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -217,6 +220,7 @@ def run(names: list[str], seeds: list[int], datasets: list[str]) -> dict:
                 print(
                     f"{key}: score {records[key]['score']:.4f}, "
                     f"{records[key]['time']:.2f} s",
+                    file=sys.stderr,
                     flush=True,
                 )
     return records

@@ -931,10 +931,12 @@ _PARAMETERS_DOC = """
         momentum of the weights carries from round to round and from batch
         to batch. Each round costs about what the first does. The
         classifier's 2 rounds learn more per epoch on wide data; in the
-        sweep they were the fastest to adam's score among the
-        configurations within half a point of the least shortfall against
-        adam (``activation_step="cg"`` with 2 rounds came 0.3 point closer,
-        at 1.8 times the time). The regressor's sweep found no reliable gain
+        sweep of rounds, A step and ``alpha`` they were the fastest to
+        adam's score among the configurations within half a point of the
+        least shortfall against adam (``activation_step="cg"`` with 2
+        rounds came 0.3 point closer, at 1.8 times the time); moving the
+        momentum or ``activation_penalty`` around them is measured there
+        too. The regressor's sweep found no reliable gain
         from more rounds, so it keeps one (docs/defaults_sweep.md). Full
         batch takes one.
 
