@@ -58,12 +58,13 @@ def rows() -> list[dict]:
     """Fit every model; return its name and training subset accuracy."""
     X, Y = make_multilabel_classification(n_samples=50, random_state=0)
     results = []
+    models = _models()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for name, model in _models().items():
+        for name, model in models.items():
             model.fit(X, Y)
             results.append({"model": name, "accuracy": float(model.score(X, Y))})
-        model = _models()["TIAM, two rounds (the default count)"].fit(X, Y)
+        fitted = models["TIAM, two rounds (the default count)"]
         incremental = _models()["TIAM, two rounds (the default count)"]
         # classes is required on the first call; for a multilabel target
         # the labels are Y's columns.
@@ -71,7 +72,7 @@ def rows() -> list[dict]:
             incremental.partial_fit(X, Y, classes=np.arange(Y.shape[1]))
     difference = max(
         float(np.max(np.abs(a - b)))
-        for a, b in zip(model.coefs_, incremental.coefs_, strict=True)
+        for a, b in zip(fitted.coefs_, incremental.coefs_, strict=True)
     )
     if difference > 1e-8:
         raise RuntimeError(

@@ -293,6 +293,18 @@ def report(
     return "\n".join(lines)
 
 
+def ranked_above(
+    records: dict, names: list[str], chosen: str, datasets: list[str]
+) -> list[str]:
+    """Return the configurations that rank above ``chosen`` on seed 0, and it.
+
+    The ``around`` stage confirms these on seeds 1 and 2: the variations
+    that would beat the chosen configuration, in their order of rank.
+    """
+    ranked = [r["name"] for r in summary(records, names, [0], datasets)]
+    return ranked[: ranked.index(chosen) + 1]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -305,8 +317,7 @@ def main(argv: list[str] | None = None) -> int:
         records = run(names, [0], datasets)
         print(f"## classification: around {CHOSEN}, split seed 0\n")
         print(report(records, names, [0], datasets))
-        ranked = [r["name"] for r in summary(records, names, [0], datasets)]
-        confirmed = ranked[: ranked.index(CHOSEN) + 1]
+        confirmed = ranked_above(records, names, CHOSEN, datasets)
         records = run(confirmed, [1, 2], datasets)
         print(f"\n## classification: around {CHOSEN}, confirmed, split seeds 0-2\n")
         print(report(records, confirmed, [0, 1, 2], datasets))

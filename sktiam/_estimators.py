@@ -936,9 +936,8 @@ _PARAMETERS_DOC = """
         least shortfall against adam (``activation_step="cg"`` with 2
         rounds came 0.3 point closer, at 1.8 times the time); moving the
         momentum or ``activation_penalty`` around them is measured there
-        too. The regressor's sweep found no reliable gain
-        from more rounds, so it keeps one (docs/defaults_sweep.md). Full
-        batch takes one.
+        too. The regressor's sweep found no reliable gain from more rounds,
+        so it keeps one (docs/defaults_sweep.md). Full batch takes one.
 
     monotone : bool, default=True
         Safeguard of full-batch fits: a block whose inertial update raises

@@ -184,3 +184,23 @@ def test_sweep_ranks_by_time_within_the_shortfall_constraint_and_its_tie():
     names = ["least", "near", "far", "farther"]
     ranked = [r["name"] for r in summary(records, names, [0], ["d"])]
     assert ranked == ["near", "least", "far", "farther"]
+
+
+def test_the_around_stage_confirms_what_ranks_above_the_chosen_one():
+    from benchmarks.sweep_step import ranked_above
+
+    # By the rule above: "near" (tied, faster) ranks above "least", which
+    # ranks above "far" and "farther".
+    records = _sweep_records(
+        {"least": 0.87, "near": 0.866, "far": 0.86, "farther": 0.80},
+        {"least": 2.0, "near": 1.0, "far": 0.2, "farther": 0.1},
+    )
+    names = ["farther", "far", "least", "near"]
+    assert ranked_above(records, names, "least", ["d"]) == ["near", "least"]
+    assert ranked_above(records, names, "near", ["d"]) == ["near"]
+    assert ranked_above(records, names, "farther", ["d"]) == [
+        "near",
+        "least",
+        "far",
+        "farther",
+    ]
