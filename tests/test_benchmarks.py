@@ -3,9 +3,12 @@
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 pytest.importorskip("matplotlib", reason="the benchmarks need the 'bench' extra")
 pytest.importorskip("mlxtend", reason="the benchmarks need the 'bench' extra")
@@ -204,3 +207,39 @@ def test_the_around_stage_confirms_what_ranks_above_the_chosen_one():
         "far",
         "farther",
     ]
+
+
+@pytest.mark.parametrize(("tol", "patience"), [(3e-3, 10), (1e-3, 3), (3e-2, 2)])
+def test_the_stopping_study_stops_where_the_estimator_does(tol, patience):
+    # The study applies the rule to the loss curve of a fit run to max_iter;
+    # a real fit with the rule must stop at the same epoch.
+    from sklearn.datasets import make_regression
+
+    from benchmarks.stopping import stopping_epoch
+    from sktiam import TIAMRegressor
+
+    X, y = make_regression(n_samples=120, n_features=5, noise=5.0, random_state=0)
+    y = y / y.std()
+    params = dict(hidden_layer_sizes=(10,), max_iter=80, random_state=0)
+    full = TIAMRegressor(n_iter_no_change=np.inf, **params)
+    with pytest.warns(ConvergenceWarning):
+        full.fit(X, y)
+    stopped = TIAMRegressor(tol=tol, n_iter_no_change=patience, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stopped.fit(X, y)
+    assert stopped.n_iter_ < 80
+    assert stopping_epoch(full.loss_curve_, tol, patience) == stopped.n_iter_
+    assert stopped.loss_curve_ == full.loss_curve_[: stopped.n_iter_]
+
+
+def test_the_stopping_rule_counts_epochs_without_an_improvement_of_tol():
+    from benchmarks.stopping import stopping_epoch
+
+    # Improvements of 0.5, then 1e-3 each epoch: below tol = 1e-2 they count.
+    losses = [1.0, 0.5] + [0.5 - 1e-3 * k for k in range(1, 10)]
+    assert stopping_epoch(losses, 1e-2, 3) == 6
+    assert stopping_epoch(losses, 1e-4, 3) == len(losses)
+    # A rise counts too; a new low by more than tol resets the count.
+    assert stopping_epoch([1.0, 1.1, 1.2, 0.8, 0.9, 0.95, 0.99], 0.0, 2) == 7
+    assert stopping_epoch([1.0, 1.1, 1.2, 1.3, 0.8], 0.0, 2) == 4
