@@ -66,7 +66,7 @@ class BaseTIAM(BaseEstimator, ABC):
         ],
         "activation": [StrOptions(set(ACTIVATIONS) | set(NON_MONOTONE_ACTIVATIONS))],
         "negative_slope": [Interval(Real, 0, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "rho": [Interval(Real, 0, None, closed="neither")],
         "relaxation": [StrOptions(set(RELAXATIONS))],
         "activation_penalty": [Interval(Real, 0, None, closed="neither")],
@@ -369,6 +369,12 @@ class BaseTIAM(BaseEstimator, ABC):
         # the mean weight, so that a weight of k stays k copies of a row.
         batch_rows = X.shape[0] if batch_size is None else min(batch_size, X.shape[0])
         batch_weight = batch_rows * float(np.mean(sample_weight))
+        # "auto" counts rows as the weights do: a weight of k is k rows.
+        self.alpha_ = (
+            auto_alpha(float(np.sum(sample_weight)), layer_units[0] * layer_units[1])
+            if self.alpha == "auto"
+            else float(self.alpha)
+        )
         solver = TIAMSolver(xp, self._config(activation, loss, dtype, batch_weight))
         if incremental and hasattr(self, "_solver_state"):
             # Through the host, so that the state takes this call's dtype
@@ -437,7 +443,7 @@ class BaseTIAM(BaseEstimator, ABC):
         return TIAMConfig(
             activation=activation,
             loss=loss,
-            alpha=float(self.alpha) / rows,
+            alpha=self.alpha_ / rows,
             inertia=(
                 float(self.center_inertia),
                 float(self.gradient_inertia),
@@ -727,6 +733,36 @@ def _validate_X(estimator: BaseTIAM, X: Any, source: Backend | None, reset: bool
 
 #: The default ``batch_size``: the best of the sweep of the defaults.
 DEFAULT_BATCH_SIZE = 64
+#: The range of ``alpha="auto"``: the classifier's sweep's best ``alpha``
+#: where the training rows are at most the first layer's weights, and
+#: MLPClassifier's default where they are many more (docs/defaults_sweep.md).
+AUTO_ALPHA_RANGE = (1e-4, 2e-3)
+
+
+def auto_alpha(n_samples: float, first_layer_weights: int) -> float:
+    """Return the weight decay of ``alpha="auto"``.
+
+    ``2e-3`` while the training rows are at most the first layer's weights
+    (inputs times first-layer units); beyond that, ``2e-3`` times their
+    ratio, so that it halves as the rows double, down to MLPClassifier's
+    default ``1e-4`` at twenty times as many rows as weights.
+
+    Parameters
+    ----------
+    n_samples : float
+        The training rows, each counted by its sample weight (after the
+        validation split).
+    first_layer_weights : int
+        The entries of ``W_1``.
+
+    Returns
+    -------
+    alpha : float
+        In :data:`AUTO_ALPHA_RANGE`.
+    """
+    low, high = AUTO_ALPHA_RANGE
+    return min(high, max(low, high * first_layer_weights / n_samples))
+
 
 #: Ratio of the largest to the smallest column range (max - min) above which
 #: ``fit`` warns that X is not standardised.
@@ -848,7 +884,7 @@ _PARAMETERS_DOC = """
         slope ``1 / negative_slope``: small slopes make it steep, and the box
         trains poorly with them (docs/algorithm.md).
 
-    alpha : float, default=ALPHA_DEFAULT
+    alpha : float or "auto", default=ALPHA_DEFAULT
         Strength of the L2 penalty, on MLPClassifier's scale: the data terms
         of the objective are means over the rows of a batch, and the penalty
         is ``(alpha / (2 m)) sum ||W_l||^2``, with ``m`` the batch size
@@ -860,9 +896,17 @@ _PARAMETERS_DOC = """
         would under backpropagation: the hidden layers shrink more, and the
         output layer stays larger than adam's (about three times at
         ``alpha`` up to ``2e-3``), though it shrinks too
-        (docs/algorithm.md). The defaults,
-        ``2e-3`` for the classifier and ``6.4e-4`` for the regressor, are
-        the sweeps' best (docs/defaults_sweep.md).
+        (docs/algorithm.md). ``"auto"``, the classifier's default, is
+        ``2e-3`` (the sweep's best) while the training rows are at most the
+        first layer's weights (``n_features`` times the first hidden
+        layer's units), ``2e-3 * weights / rows`` beyond, and no less than
+        MLPClassifier's default ``1e-4``, which it reaches at twenty times
+        as many rows as weights. TIAM needs the larger decay where the rows
+        are few for the weights (digits, MNIST), and it costs accuracy on
+        large tables (3.3 points on 245,000 flights; docs/defaults_sweep.md).
+        Rows count by their ``sample_weight``; ``partial_fit`` counts the
+        rows of each call. The fitted ``alpha_`` gives the value used. The
+        regressor's default, ``6.4e-4``, is its sweep's best.
 
     rho : float, default=0.1
         Penalty on the relaxed linear constraints ``Z_l = A_{l-1} W_l + b_l``.
@@ -1050,6 +1094,10 @@ _ATTRIBUTES_DOC = """
     coefs_ : list of ndarray of shape (n_units_in, n_units_out)
         Weights ``W_l`` of each layer.
 
+    alpha_ : float
+        The L2 penalty of the last call to ``fit`` or ``partial_fit``:
+        ``alpha``, or the value ``alpha="auto"`` chose for its rows.
+
     intercepts_ : list of ndarray of shape (n_units_out,)
         Biases ``b_l`` of each layer.
 
@@ -1184,7 +1232,7 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         activation="relu",
         *,
         negative_slope=0.3,
-        alpha=2e-3,
+        alpha="auto",
         rho=0.1,
         relaxation="penalty",
         activation_penalty=0.1,

@@ -321,6 +321,38 @@ def test_invalid_parameters_are_named(params, error, message):
         TIAMClassifier(**{**SMALL, **params}).fit(X, y)
 
 
+def test_auto_alpha_falls_from_2e_3_to_mlp_default_as_rows_outnumber_weights():
+    from sktiam._estimators import auto_alpha
+
+    # 2e-3 up to as many rows as first-layer weights, then 2e-3 * weights /
+    # rows, and never below MLPClassifier's 1e-4 (from 20 times as many rows).
+    assert auto_alpha(100, 6400) == 2e-3
+    assert auto_alpha(6400, 6400) == 2e-3
+    assert auto_alpha(12800, 6400) == pytest.approx(1e-3, rel=1e-15)
+    assert auto_alpha(64000, 6400) == pytest.approx(2e-4, rel=1e-15)
+    assert auto_alpha(128000, 6400) == pytest.approx(1e-4, rel=1e-15)
+    assert auto_alpha(10**7, 6400) == 1e-4
+
+
+def test_alpha_auto_trains_as_the_alpha_it_chose():
+    # 300 rows, 4 features and 10 first-layer units: 40 weights, so "auto"
+    # is 2e-3 * 40 / 300; with early stopping, of the 270 training rows.
+    X, y = _blobs(n=300)
+    params = dict(hidden_layer_sizes=(10,), max_iter=15, random_state=0)
+    auto = TIAMClassifier(**params).fit(X, y)
+    assert auto.alpha == "auto" and auto.alpha_ == pytest.approx(2e-3 * 40 / 300)
+    chosen = TIAMClassifier(alpha=2e-3 * 40 / 300, **params).fit(X, y)
+    for a, b in zip(auto.coefs_, chosen.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    other = TIAMClassifier(alpha=2e-3, **params).fit(X, y)
+    assert not np.array_equal(auto.coefs_[0], other.coefs_[0])
+    assert other.alpha_ == 2e-3
+    held_out = TIAMClassifier(early_stopping=True, **params).fit(X, y)
+    assert held_out.alpha_ == pytest.approx(2e-3 * 40 / 270)
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        TIAMClassifier(alpha="large").fit(X, y)
+
+
 def test_sample_weight_counts_as_repeated_samples():
     X, y = _blobs(n=60)
     weights = np.random.RandomState(0).randint(0, 3, len(y))

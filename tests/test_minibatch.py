@@ -109,8 +109,13 @@ def test_one_epoch_of_one_batch_is_the_lifted_sweep_written_out():
 
 def test_partial_fit_on_two_halves_equals_one_epoch_of_fit():
     X, y = _blobs(n=200)
+    # A fixed alpha: "auto" counts the rows of each call, 100 here against 200.
     params = dict(
-        hidden_layer_sizes=(8, 6), batch_size=50, shuffle=False, random_state=0
+        hidden_layer_sizes=(8, 6),
+        alpha=2e-3,
+        batch_size=50,
+        shuffle=False,
+        random_state=0,
     )
     fitted = fit_quietly(TIAMClassifier(max_iter=1, **params), X, y)
     halves = TIAMClassifier(**params)
@@ -244,16 +249,14 @@ def test_epoch_loss_is_the_weighted_mean_of_the_batch_losses():
     """The epoch's loss weighs each batch's loss, taken before its update, by
     the batch's rows: here a batch of 40 rows, then one of 10."""
     X, y = _blobs(n=50)
-    model = TIAMClassifier(
-        hidden_layer_sizes=(6,), batch_size=40, shuffle=False, random_state=0
-    )
+    # A fixed alpha: "auto" counts the rows of each call, 50 here against 40.
+    params = dict(hidden_layer_sizes=(6,), alpha=2e-3, batch_size=40, shuffle=False)
+    model = TIAMClassifier(random_state=0, **params)
     model.partial_fit(X, y, classes=[0, 1, 2])
     # Recompute both batch losses from the weights each batch saw: the first
     # at the initial weights, the second after one batch update, which
     # partial_fit on the first 40 rows alone reproduces.
-    first = TIAMClassifier(
-        hidden_layer_sizes=(6,), batch_size=40, shuffle=False, random_state=0
-    )
+    first = TIAMClassifier(random_state=0, **params)
     first.partial_fit(X[:40], y[:40], classes=[0, 1, 2])
     second_loss = log_loss(y[40:], first.predict_proba(X[40:]), labels=[0, 1, 2])
     second_loss += 0.5 * first.alpha / 40 * sum(np.sum(w**2) for w in first.coefs_)
