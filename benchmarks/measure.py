@@ -23,11 +23,15 @@ What is measured, and how:
   history before the first, so the cap does not lower the peak.
 """
 
+import json
 import resource
+import sys
 import time
 import tracemalloc
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -140,6 +144,28 @@ def fit_once(estimator: Any, split: Split) -> Fit:
         after.ru_stime - before.ru_stime,
         others_share_between(ticks, cpu_ticks()),
     )
+
+
+def fill_records(
+    path: Path,
+    jobs: Iterable[tuple[str, Callable[[], dict]]],
+    describe: Callable[[dict], str],
+) -> dict:
+    """Run the jobs whose keys ``path`` does not record yet; return every record.
+
+    Each new record is written to ``path`` (JSON) as soon as it is made, so
+    that an interrupted run keeps what it did, and described on the
+    standard error as ``key: describe(record)``.
+    """
+    records = json.loads(path.read_text()) if path.exists() else {}
+    for key, job in jobs:
+        if key in records:
+            continue
+        records[key] = job()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(records, indent=1))
+        print(f"{key}: {describe(records[key])}", file=sys.stderr, flush=True)
+    return records
 
 
 def timed_fit(estimator: Any, split: Split, timing: Timing = Timing()) -> Fit:

@@ -243,3 +243,25 @@ def test_the_stopping_rule_counts_epochs_without_an_improvement_of_tol():
     # A rise counts too; a new low by more than tol resets the count.
     assert stopping_epoch([1.0, 1.1, 1.2, 0.8, 0.9, 0.95, 0.99], 0.0, 2) == 7
     assert stopping_epoch([1.0, 1.1, 1.2, 1.3, 0.8], 0.0, 2) == 4
+
+
+def test_fill_records_runs_only_what_is_not_recorded_and_saves_each(tmp_path):
+    from benchmarks.measure import fill_records
+
+    path = tmp_path / "records.json"
+    path.write_text(json.dumps({"a": {"value": 1}}))
+    calls = []
+
+    def job(value):
+        def run():
+            calls.append(value)
+            return {"value": value}
+
+        return run
+
+    records = fill_records(
+        path, [("a", job(10)), ("b", job(2))], lambda r: str(r["value"])
+    )
+    assert calls == [2]
+    assert records == {"a": {"value": 1}, "b": {"value": 2}}
+    assert json.loads(path.read_text()) == records

@@ -1,0 +1,144 @@
+"""``alpha="auto"`` on larger tables that no default was chosen on.
+
+The sweep chose ``alpha=2e-3`` for the classifier on sets where the training
+rows are few for the first layer's weights (digits, MNIST-5k, the 784-column
+set); on flights, 245,000 rows of 25 columns, it costs 3.3 points against
+adam, and ``alpha=1e-4`` recovers most of them. ``alpha="auto"``
+(:func:`sktiam._estimators.auto_alpha`) moves from the one to the other as
+the rows outnumber the weights. This check fits it, ``2e-3`` and ``1e-4``
+(the classifier's other settings at their defaults), and adam
+(``MLPClassifier`` at its defaults), on the eight classification tables of
+:data:`benchmarks.datasets.LARGE_TABLES`, split seed 0 unless told, with the
+epoch caps of :data:`CAPS` for every method. Each fit is recorded in
+``benchmarks/results/large_tables.json`` with the share of the cores other
+processes used meanwhile, and not run again. Run it with
+``python -m benchmarks.large_tables [seed ...]`` on an otherwise idle
+machine; it prints the table of docs/defaults_sweep.md.
+"""
+
+import math
+import sys
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.neural_network import MLPClassifier
+
+from sktiam import TIAMClassifier
+from sktiam._estimators import auto_alpha
+
+from .datasets import LARGE_TABLES, split
+from .measure import fill_records, fit_once
+
+RESULTS = Path(__file__).resolve().parent / "results" / "large_tables.json"
+HIDDEN = (100, 100)
+#: Epochs every method is capped at, so that no fit takes much over a minute.
+CAPS = {
+    "smokeban": None,
+    "nasscds": 20,
+    "cpssw8": 10,
+    "diamonds": 20,
+    "fertility": 10,
+    "hi": 30,
+    "chem97": 30,
+    "mplsstops": 30,
+}
+#: The methods: adam, and TIAMClassifier at these values of ``alpha``.
+METHODS = {"adam": None, "alpha 2e-3": 2e-3, "alpha auto": "auto", "alpha 1e-4": 1e-4}
+
+
+def _estimator(method: str, seed: int, cap: int | None) -> Any:
+    common = dict(random_state=seed, **({} if cap is None else {"max_iter": cap}))
+    if METHODS[method] is None:
+        return MLPClassifier(HIDDEN, **common)
+    return TIAMClassifier(hidden_layer_sizes=HIDDEN, alpha=METHODS[method], **common)
+
+
+def fit(name: str, method: str, seed: int) -> dict:
+    """Fit one method on one table; return its test accuracy, time and epochs."""
+    data = split(LARGE_TABLES[name], seed)
+    done = fit_once(_estimator(method, seed, CAPS[name]), data)
+    n_rows, n_features = data.X_train.shape
+    return {
+        "score": float(done.estimator.score(data.X_test, data.y_test)),
+        "time": done.wall,
+        "n_iter": int(done.estimator.n_iter_),
+        "rows": n_rows,
+        "features": n_features,
+        "others_share": done.others_share,
+    }
+
+
+def run(seeds: list[int]) -> dict:
+    """Fit what is not yet recorded; return every record."""
+    jobs = [
+        (f"{method}|{name}|{seed}", partial(fit, name, method, seed))
+        for name in LARGE_TABLES
+        for seed in seeds
+        for method in METHODS
+    ]
+    return fill_records(
+        RESULTS, jobs, lambda r: f"score {r['score']:.4f}, {r['time']:.1f} s"
+    )
+
+
+def report(records: dict, seeds: list[int]) -> str:
+    """Return the mean test accuracies and fit times as Markdown."""
+    tiam = [m for m in METHODS if m != "adam"]
+    lines = [
+        "| table | training rows x columns | auto's alpha | adam | "
+        + " | ".join(tiam)
+        + " | auto's fit time / adam's |",
+        "|---|---:|---:|---:|" + "---:|" * len(tiam) + "---:|",
+    ]
+    shortfalls: dict[str, list[float]] = {m: [] for m in tiam}
+    for name in LARGE_TABLES:
+        rows = [records[f"adam|{name}|{s}"] for s in seeds]
+        adam = float(np.mean([r["score"] for r in rows]))
+        cells = []
+        for method in tiam:
+            score = float(
+                np.mean([records[f"{method}|{name}|{s}"]["score"] for s in seeds])
+            )
+            shortfalls[method].append(adam - score)
+            cells.append(f"{score:.4f}")
+        ratio = math.exp(
+            np.mean(
+                [
+                    math.log(records[f"alpha auto|{name}|{s}"]["time"] / r["time"])
+                    for s, r in zip(seeds, rows, strict=True)
+                ]
+            )
+        )
+        n_rows, n_features = rows[0]["rows"], rows[0]["features"]
+        alpha = auto_alpha(n_rows, n_features * HIDDEN[0])
+        lines.append(
+            f"| {name} | {n_rows} x {n_features} | {alpha:.2g} | {adam:.4f} | "
+            + " | ".join(cells)
+            + f" | {ratio:.2f} |"
+        )
+    lines.append(
+        "| points behind adam, largest (tables more than 1 behind) | | | | "
+        + " | ".join(
+            f"{100 * max(max(s), 0.0):.2f} ({sum(x > 0.01 for x in s)})"
+            for s in shortfalls.values()
+        )
+        + " | |"
+    )
+    shares = [
+        r["others_share"] for k, r in records.items() if int(k.split("|")[2]) in seeds
+    ]
+    lines += ["", f"Others' share of the CPU: at most {max(shares):.2f}."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    seeds = [int(s) for s in (sys.argv[1:] if argv is None else argv)] or [0]
+    records = run(seeds)
+    print(report(records, seeds))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
