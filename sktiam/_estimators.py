@@ -904,9 +904,12 @@ _PARAMETERS_DOC = """
         as many rows as weights. TIAM needs the larger decay where the rows
         are few for the weights (digits, MNIST), and it costs accuracy on
         large tables (3.3 points on 245,000 flights; docs/defaults_sweep.md).
-        Rows count by their ``sample_weight``; ``partial_fit`` counts the
-        rows of each call. The fitted ``alpha_`` gives the value used. The
-        regressor's default, ``6.4e-4``, is its sweep's best.
+        Rows count by their ``sample_weight`` (weights that sum to 1 count
+        as one row); with no hidden layer the "units" are the outputs;
+        ``partial_fit`` counts the rows of each call, so streaming small
+        chunks keeps ``2e-3``. The fitted ``alpha_`` gives the value used.
+        The regressor's default, ``6.4e-4``, is its sweep's best; it
+        accepts ``"auto"`` too, a rule measured on classification only.
 
     rho : float, default=0.1
         Penalty on the relaxed linear constraints ``Z_l = A_{l-1} W_l + b_l``.
