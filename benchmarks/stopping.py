@@ -27,21 +27,18 @@ the standard error as it ends.
 
 import json
 import math
-import time
-import warnings
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from sktiam import TIAMClassifier, TIAMRegressor
 
 from .datasets import DATASETS, split
 from .machine import cpu_ticks, others_share_between
-from .measure import fill_records, probed_fit
+from .measure import fill_records, fit_once, probed_fit
 from .sweep_step import CAPS, SWEEP_DATASETS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "stopping.json"
@@ -90,11 +87,7 @@ def fit_pair(dataset: str, seed: int) -> dict:
     data = split(DATASETS[dataset], seed)
     adam, tiam = _models(DATASETS[dataset].task, seed, CAPS.get(dataset))
     ticks = cpu_ticks()
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        adam.fit(data.X_train, data.y_train)
-    adam_time = time.perf_counter() - start
+    adam_time = fit_once(adam, data).wall
     tiam.set_params(n_iter_no_change=np.inf)
     wall, curve = probed_fit(
         tiam,

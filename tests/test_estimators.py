@@ -349,6 +349,10 @@ def test_alpha_auto_trains_as_the_alpha_it_chose():
     assert other.alpha_ == 2e-3
     held_out = TIAMClassifier(early_stopping=True, **params).fit(X, y)
     assert held_out.alpha_ == pytest.approx(2e-3 * 40 / 270)
+    # partial_fit counts the rows of each call.
+    streamed = TIAMClassifier(**params).partial_fit(X[:100], y[:100], [0, 1, 2])
+    assert streamed.alpha_ == pytest.approx(2e-3 * 40 / 100)
+    assert streamed.partial_fit(X, y).alpha_ == pytest.approx(2e-3 * 40 / 300)
     with pytest.raises(InvalidParameterError, match="alpha"):
         TIAMClassifier(alpha="large").fit(X, y)
 
