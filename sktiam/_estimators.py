@@ -59,6 +59,9 @@ class BaseTIAM(BaseEstimator, ABC):
     instead.
     """
 
+    #: ``alpha="auto"``'s value where the rows are few (:func:`auto_alpha`).
+    _auto_alpha_ceiling: float
+
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
             "array-like",
@@ -371,7 +374,11 @@ class BaseTIAM(BaseEstimator, ABC):
         batch_weight = batch_rows * float(np.mean(sample_weight))
         # "auto" counts rows as the weights do: a weight of k is k rows.
         self.alpha_ = (
-            auto_alpha(float(np.sum(sample_weight)), layer_units[0] * layer_units[1])
+            auto_alpha(
+                float(np.sum(sample_weight)),
+                layer_units[0] * layer_units[1],
+                self._auto_alpha_ceiling,
+            )
             if self.alpha == "auto"
             else float(self.alpha)
         )
@@ -733,19 +740,18 @@ def _validate_X(estimator: BaseTIAM, X: Any, source: Backend | None, reset: bool
 
 #: The default ``batch_size``: the best of the sweep of the defaults.
 DEFAULT_BATCH_SIZE = 64
-#: The range of ``alpha="auto"``: the classifier's sweep's best ``alpha``
-#: where the training rows are at most the first layer's weights, and
-#: MLPClassifier's default where they are many more (docs/defaults_sweep.md).
-AUTO_ALPHA_RANGE = (1e-4, 2e-3)
+#: The least ``alpha="auto"`` gives: MLPClassifier's default, where the rows
+#: are many more than the first layer's weights (docs/defaults_sweep.md).
+AUTO_ALPHA_FLOOR = 1e-4
 
 
-def auto_alpha(n_samples: float, first_layer_weights: int) -> float:
+def auto_alpha(n_samples: float, first_layer_weights: int, ceiling: float) -> float:
     """Return the weight decay of ``alpha="auto"``.
 
-    ``2e-3`` while the training rows are at most the first layer's weights
-    (inputs times first-layer units); beyond that, ``2e-3`` times their
-    ratio, so that it halves as the rows double, down to MLPClassifier's
-    default ``1e-4`` at twenty times as many rows as weights.
+    ``ceiling`` while the training rows are at most the first layer's
+    weights (inputs times first-layer units); beyond that, ``ceiling`` times
+    their ratio, so that it halves as the rows double, down to
+    :data:`AUTO_ALPHA_FLOOR`, MLPClassifier's default.
 
     Parameters
     ----------
@@ -754,14 +760,18 @@ def auto_alpha(n_samples: float, first_layer_weights: int) -> float:
         validation split).
     first_layer_weights : int
         The entries of ``W_1``.
+    ceiling : float
+        The estimator's sweep's best ``alpha`` (``2e-3`` for the classifier,
+        ``6.4e-4`` for the regressor): the value where rows are few.
 
     Returns
     -------
     alpha : float
-        In :data:`AUTO_ALPHA_RANGE`.
+        Between :data:`AUTO_ALPHA_FLOOR` and ``ceiling``.
     """
-    low, high = AUTO_ALPHA_RANGE
-    return min(high, max(low, high * first_layer_weights / n_samples))
+    return min(
+        ceiling, max(AUTO_ALPHA_FLOOR, ceiling * first_layer_weights / n_samples)
+    )
 
 
 #: Ratio of the largest to the smallest column range (max - min) above which
@@ -896,20 +906,20 @@ _PARAMETERS_DOC = """
         would under backpropagation: the hidden layers shrink more, and the
         output layer stays larger than adam's (about three times at
         ``alpha`` up to ``2e-3``), though it shrinks too
-        (docs/algorithm.md). ``"auto"``, the classifier's default, is
-        ``2e-3`` (the sweep's best) while the training rows are at most the
-        first layer's weights (``n_features`` times the first hidden
-        layer's units), ``2e-3 * weights / rows`` beyond, and no less than
-        MLPClassifier's default ``1e-4``, which it reaches at twenty times
-        as many rows as weights. TIAM needs the larger decay where the rows
-        are few for the weights (digits, MNIST), and it costs accuracy on
-        large tables (3.3 points on 245,000 flights; docs/defaults_sweep.md).
-        Rows count by their ``sample_weight`` (weights that sum to 1 count
-        as one row); with no hidden layer the "units" are the outputs;
-        ``partial_fit`` counts the rows of each call, so streaming small
-        chunks keeps ``2e-3``. The fitted ``alpha_`` gives the value used.
-        The regressor's default, ``6.4e-4``, is its sweep's best; it
-        accepts ``"auto"`` too, a rule measured on classification only.
+        (docs/algorithm.md). ``"auto"``, the default, is a ceiling (the
+        sweep's best ``alpha``: ``2e-3`` for the classifier, ``6.4e-4`` for
+        the regressor) while the training rows are at most the first
+        layer's weights (``n_features`` times the first hidden layer's
+        units), the ceiling times ``weights / rows`` beyond, and no less
+        than MLPClassifier's default ``1e-4``. TIAM needs the larger decay
+        where the rows are few for the weights (digits, MNIST, ames), and
+        it costs accuracy where they are many (3.3 points on 245,000
+        flights, 1.6 points of R^2 on 1,500 rows of a two-input surface;
+        docs/defaults_sweep.md). Rows count by their ``sample_weight``
+        (weights that sum to 1 count as one row); with no hidden layer the
+        "units" are the outputs; ``partial_fit`` counts the rows of each
+        call, so streaming small chunks keeps the ceiling. The fitted
+        ``alpha_`` gives the value used.
 
     rho : float, default=0.1
         Penalty on the relaxed linear constraints ``Z_l = A_{l-1} W_l + b_l``.
@@ -1229,6 +1239,10 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
     True
     """
 
+    #: ``alpha="auto"``'s value where the rows are few: the classifier's
+    #: sweep's best ``alpha`` (docs/defaults_sweep.md).
+    _auto_alpha_ceiling = 2e-3
+
     def __init__(
         self,
         hidden_layer_sizes=(100, 100),
@@ -1544,13 +1558,17 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
     True
     """
 
+    #: ``alpha="auto"``'s value where the rows are few: the regressor's
+    #: sweep's best ``alpha`` (docs/defaults_sweep.md).
+    _auto_alpha_ceiling = 6.4e-4
+
     def __init__(
         self,
         hidden_layer_sizes=(100, 100),
         activation="relu",
         *,
         negative_slope=0.3,
-        alpha=6.4e-4,
+        alpha="auto",
         rho=0.1,
         relaxation="penalty",
         activation_penalty=0.1,

@@ -321,17 +321,37 @@ def test_invalid_parameters_are_named(params, error, message):
         TIAMClassifier(**{**SMALL, **params}).fit(X, y)
 
 
-def test_auto_alpha_falls_from_2e_3_to_mlp_default_as_rows_outnumber_weights():
+def test_auto_alpha_falls_from_its_ceiling_to_mlp_default_as_rows_outnumber_weights():
     from sktiam._estimators import auto_alpha
 
-    # 2e-3 up to as many rows as first-layer weights, then 2e-3 * weights /
-    # rows, and never below MLPClassifier's 1e-4 (from 20 times as many rows).
-    assert auto_alpha(100, 6400) == 2e-3
-    assert auto_alpha(6400, 6400) == 2e-3
-    assert auto_alpha(12800, 6400) == pytest.approx(1e-3, rel=1e-15)
-    assert auto_alpha(64000, 6400) == pytest.approx(2e-4, rel=1e-15)
-    assert auto_alpha(128000, 6400) == pytest.approx(1e-4, rel=1e-15)
-    assert auto_alpha(10**7, 6400) == 1e-4
+    # The ceiling up to as many rows as first-layer weights, then ceiling *
+    # weights / rows, and never below MLPClassifier's 1e-4.
+    assert auto_alpha(100, 6400, 2e-3) == 2e-3
+    assert auto_alpha(6400, 6400, 2e-3) == 2e-3
+    assert auto_alpha(12800, 6400, 2e-3) == pytest.approx(1e-3, rel=1e-15)
+    assert auto_alpha(64000, 6400, 2e-3) == pytest.approx(2e-4, rel=1e-15)
+    assert auto_alpha(128000, 6400, 2e-3) == pytest.approx(1e-4, rel=1e-15)
+    assert auto_alpha(10**7, 6400, 2e-3) == 1e-4
+    assert auto_alpha(6400, 6400, 6.4e-4) == 6.4e-4
+    assert auto_alpha(12800, 6400, 6.4e-4) == pytest.approx(3.2e-4, rel=1e-15)
+    assert auto_alpha(40960, 6400, 6.4e-4) == pytest.approx(1e-4, rel=1e-15)
+    assert auto_alpha(81920, 6400, 6.4e-4) == 1e-4
+
+
+def test_regressor_alpha_auto_is_its_own_alpha_scaled_by_weights_over_rows():
+    # 200 rows, 4 features and 10 first-layer units: 40 weights, so the
+    # regressor's "auto" is 6.4e-4 * 40 / 200, above the floor of 1e-4.
+    X, y = make_regression(n_samples=200, n_features=4, noise=1.0, random_state=0)
+    y = y / y.std()
+    params = dict(hidden_layer_sizes=(10,), max_iter=15, random_state=0)
+    auto = TIAMRegressor(**params).fit(X, y)
+    assert auto.alpha == "auto" and auto.alpha_ == pytest.approx(6.4e-4 * 40 / 200)
+    chosen = TIAMRegressor(alpha=6.4e-4 * 40 / 200, **params).fit(X, y)
+    for a, b in zip(auto.coefs_, chosen.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # Few rows for the weights: the ceiling itself.
+    few = TIAMRegressor(hidden_layer_sizes=(100,), max_iter=2, random_state=0)
+    assert fit_quietly(few, X, y).alpha_ == 6.4e-4
 
 
 def test_alpha_auto_trains_as_the_alpha_it_chose():

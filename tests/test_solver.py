@@ -404,7 +404,7 @@ def test_nesterov_schedule_steps_with_the_fista_inertia(relaxation):
     config = TIAMConfig(
         Activation("relu", 0.3),
         SquaredLoss(),
-        start.alpha / 40,  # divided by the rows, all 40 in full batch
+        scheduled.alpha_ / 40,  # divided by the rows, all 40 in full batch
         (0.0, 0.0, 0.0),
         True,
         1e-10,
