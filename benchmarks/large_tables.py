@@ -8,12 +8,16 @@ adam, and ``alpha=1e-4`` recovers most of them. ``alpha="auto"``
 the rows outnumber the weights. This check fits it, ``2e-3`` and ``1e-4``
 (the classifier's other settings at their defaults), and adam
 (``MLPClassifier`` at its defaults), on the eight classification tables of
-:data:`benchmarks.datasets.LARGE_TABLES`, split seed 0 unless told, with the
-epoch caps of :data:`CAPS` for every method. Each fit is recorded in
+:data:`benchmarks.datasets.LARGE_TABLES`; and the regressor's ``"auto"``
+(whose ceiling is its sweep's ``6.4e-4``), ``6.4e-4`` and ``1e-4`` against
+``MLPRegressor`` on the five tables of
+:data:`benchmarks.datasets.LARGE_REGRESSION_TABLES` (scored by R^2 of the
+standardised target). Split seed 0 unless told, with the epoch caps of
+:data:`CAPS` for every method. Each fit is recorded in
 ``benchmarks/results/large_tables.json`` with the share of the cores other
 processes used meanwhile, and not run again. Run it with
 ``python -m benchmarks.large_tables [seed ...]`` on an otherwise idle
-machine; it prints the table of docs/defaults_sweep.md.
+machine; it prints the tables of docs/defaults_sweep.md.
 """
 
 import math
@@ -23,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.neural_network import MLPClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from sktiam import TIAMClassifier
+from sktiam import TIAMClassifier, TIAMRegressor
 from sktiam._estimators import auto_alpha
 
-from .datasets import LARGE_TABLES, split
+from .datasets import LARGE_REGRESSION_TABLES, LARGE_TABLES, split
 from .measure import fill_records, fit_once
 
 RESULTS = Path(__file__).resolve().parent / "results" / "large_tables.json"
@@ -43,22 +47,47 @@ CAPS = {
     "hi": 30,
     "chem97": 30,
     "mplsstops": 30,
+    "diamonds_price": 20,
+    "cpssw8_earnings": 10,
+    "slid": None,
+    "computers": None,
+    "psid7682": None,
 }
-#: The methods: adam, and TIAMClassifier at these values of ``alpha``.
-METHODS = {"adam": None, "alpha 2e-3": 2e-3, "alpha auto": "auto", "alpha 1e-4": 1e-4}
+#: Per task: the tables, adam's estimator, TIAM's, and the methods, adam and
+#: TIAM at these values of ``alpha``.
+TASKS: dict[str, tuple[dict, Any, Any, dict[str, Any]]] = {
+    "classification": (
+        LARGE_TABLES,
+        MLPClassifier,
+        TIAMClassifier,
+        {"adam": None, "alpha 2e-3": 2e-3, "alpha auto": "auto", "alpha 1e-4": 1e-4},
+    ),
+    "regression": (
+        LARGE_REGRESSION_TABLES,
+        MLPRegressor,
+        TIAMRegressor,
+        {
+            "adam": None,
+            "alpha 6.4e-4": 6.4e-4,
+            "alpha auto": "auto",
+            "alpha 1e-4": 1e-4,
+        },
+    ),
+}
 
 
-def _estimator(method: str, seed: int, cap: int | None) -> Any:
+def _estimator(task: str, method: str, seed: int, cap: int | None) -> Any:
+    _, adam, tiam, methods = TASKS[task]
     common = dict(random_state=seed, **({} if cap is None else {"max_iter": cap}))
-    if METHODS[method] is None:
-        return MLPClassifier(HIDDEN, **common)
-    return TIAMClassifier(hidden_layer_sizes=HIDDEN, alpha=METHODS[method], **common)
+    if methods[method] is None:
+        return adam(hidden_layer_sizes=HIDDEN, **common)
+    return tiam(hidden_layer_sizes=HIDDEN, alpha=methods[method], **common)
 
 
-def fit(name: str, method: str, seed: int) -> dict:
-    """Fit one method on one table; return its test accuracy, time and epochs."""
-    data = split(LARGE_TABLES[name], seed)
-    done = fit_once(_estimator(method, seed, CAPS[name]), data)
+def fit(task: str, name: str, method: str, seed: int) -> dict:
+    """Fit one method on one table; return its test score, time and epochs."""
+    data = split(TASKS[task][0][name], seed)
+    done = fit_once(_estimator(task, method, seed, CAPS[name]), data)
     n_rows, n_features = data.X_train.shape
     return {
         "score": float(done.estimator.score(data.X_test, data.y_test)),
@@ -73,19 +102,21 @@ def fit(name: str, method: str, seed: int) -> dict:
 def run(seeds: list[int]) -> dict:
     """Fit what is not yet recorded; return every record."""
     jobs = [
-        (f"{method}|{name}|{seed}", partial(fit, name, method, seed))
-        for name in LARGE_TABLES
+        (f"{method}|{name}|{seed}", partial(fit, task, name, method, seed))
+        for task, (tables, _, _, methods) in TASKS.items()
+        for name in tables
         for seed in seeds
-        for method in METHODS
+        for method in methods
     ]
     return fill_records(
         RESULTS, jobs, lambda r: f"score {r['score']:.4f}, {r['time']:.1f} s"
     )
 
 
-def report(records: dict, seeds: list[int]) -> str:
-    """Return the mean test accuracies and fit times as Markdown."""
-    tiam = [m for m in METHODS if m != "adam"]
+def report(records: dict, seeds: list[int], task: str) -> str:
+    """Return the mean test scores and fit times of ``task`` as Markdown."""
+    tables, _, estimator, methods = TASKS[task]
+    tiam = [m for m in methods if m != "adam"]
     lines = [
         "| table | training rows x columns | auto's alpha | adam | "
         + " | ".join(tiam)
@@ -93,7 +124,7 @@ def report(records: dict, seeds: list[int]) -> str:
         "|---|---:|---:|---:|" + "---:|" * len(tiam) + "---:|",
     ]
     shortfalls: dict[str, list[float]] = {m: [] for m in tiam}
-    for name in LARGE_TABLES:
+    for name in tables:
         rows = [records[f"adam|{name}|{s}"] for s in seeds]
         adam = float(np.mean([r["score"] for r in rows]))
         cells = []
@@ -112,7 +143,9 @@ def report(records: dict, seeds: list[int]) -> str:
             )
         )
         n_rows, n_features = rows[0]["rows"], rows[0]["features"]
-        alpha = auto_alpha(n_rows, n_features * HIDDEN[0])
+        alpha = auto_alpha(
+            n_rows, n_features * HIDDEN[0], estimator._auto_alpha_ceiling
+        )
         lines.append(
             f"| {name} | {n_rows} x {n_features} | {alpha:.2g} | {adam:.4f} | "
             + " | ".join(cells)
@@ -127,7 +160,10 @@ def report(records: dict, seeds: list[int]) -> str:
         + " | |"
     )
     shares = [
-        r["others_share"] for k, r in records.items() if int(k.split("|")[2]) in seeds
+        records[f"{method}|{name}|{seed}"]["others_share"]
+        for name in tables
+        for method in methods
+        for seed in seeds
     ]
     lines += ["", f"Others' share of the CPU: at most {max(shares):.2f}."]
     return "\n".join(lines)
@@ -136,7 +172,8 @@ def report(records: dict, seeds: list[int]) -> str:
 def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in (sys.argv[1:] if argv is None else argv)] or [0]
     records = run(seeds)
-    print(report(records, seeds))
+    for task in TASKS:
+        print(f"## {task}\n\n{report(records, seeds, task)}\n")
     return 0
 
 
