@@ -3,7 +3,7 @@
 TIAM reaches adam's test score in less than adam's fit time, and then its
 stopping rule, MLPClassifier's, keeps it training (BENCHMARKS.md). This
 study measures what that training buys. TIAMClassifier and TIAMRegressor at
-their defaults are fitted on the sweep's thirteen sets
+their defaults but ``alpha`` are fitted on the sweep's thirteen sets
 (:data:`benchmarks.sweep_step.SWEEP_DATASETS`, split seeds 0-2, the same
 epoch caps) with ``n_iter_no_change=inf``, so that every fit runs to
 ``max_iter``. After each epoch the fit's training loss (``loss_curve_``), its

@@ -36,8 +36,10 @@ two inertias on either side of the classifier's chosen configuration on
 seed 0, then those it ranks above the chosen one on seeds 1 and 2;
 ``continuation`` and ``alpha`` (the same way) fit it with growing
 penalties (:data:`CONTINUATION`) and other weight decays (:data:`ALPHA`);
-``alpha`` then does the same for the regressor's defaults, which are
-0.2.0's, with its ``alpha="auto"`` (:data:`REGRESSION_ALPHA`).
+``alpha`` then does the same for 0.2.0's defaults, the regressor's before
+its ``alpha="auto"``, with that ``alpha`` (:data:`REGRESSION_ALPHA`).
+Every configuration is 0.2.0's defaults (:data:`BASELINE_PARAMS`) with
+what it names changed.
 Every fit is recorded in ``benchmarks/results/sweep_step.json``, with the
 share of the cores other processes used meanwhile, and not run again, so a
 run whose fits are all recorded only prints the tables of
@@ -91,6 +93,14 @@ TIE = 0.005
 CONFIRMED = 3
 #: The defaults of 0.2.0: one prox-linear step, one round, alpha 6.4e-4.
 BASELINE = "0.2.0"
+#: What every configuration sets unless it says otherwise: 0.2.0's defaults,
+#: the estimators' defaults when the sweep began, so that a configuration
+#: keeps the meaning of its records whatever the estimators' defaults are.
+BASELINE_PARAMS: dict[str, Any] = {
+    "batch_rounds": 1,
+    "activation_step": "prox-linear",
+    "alpha": 6.4e-4,
+}
 CONFIGS: dict[str, dict[str, Any]] = {
     BASELINE: {},
     "alpha 6.4e-3": {"alpha": 6.4e-3},
@@ -205,7 +215,7 @@ def _estimator(name: str, task: str, seed: int, max_iter: int | None) -> Any:
         model = MLPClassifier if task == "classification" else MLPRegressor
         return model(**common)
     model = TIAMClassifier if task == "classification" else TIAMRegressor
-    return model(**common, **CONFIGS[name])
+    return model(**common, **{**BASELINE_PARAMS, **CONFIGS[name]})
 
 
 def _fit_adam(dataset: str, seed: int) -> dict:

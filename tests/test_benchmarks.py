@@ -189,6 +189,22 @@ def test_sweep_ranks_by_time_within_the_shortfall_constraint_and_its_tie():
     assert ranked == ["near", "least", "far", "farther"]
 
 
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_sweep_configurations_keep_the_defaults_their_records_were_made_at(task):
+    from benchmarks.sweep_step import _estimator
+
+    # 0.2.0's defaults, written out: one round of the prox-linear step at
+    # alpha 6.4e-4, whatever the estimators' defaults are today.
+    baseline = _estimator("0.2.0", task, 0, None).get_params()
+    assert (baseline["batch_rounds"], baseline["activation_step"]) == (1, "prox-linear")
+    assert baseline["alpha"] == 6.4e-4
+    auto = _estimator("0.2.0, alpha auto", task, 0, None).get_params()
+    assert (auto["batch_rounds"], auto["alpha"]) == (1, "auto")
+    chosen = _estimator("2 rounds, alpha auto", task, 0, None).get_params()
+    assert (chosen["batch_rounds"], chosen["alpha"]) == (2, "auto")
+    assert _estimator("3 rounds", task, 0, None).get_params()["alpha"] == 6.4e-4
+
+
 def test_the_around_stage_confirms_what_ranks_above_the_chosen_one():
     from benchmarks.sweep_step import ranked_above
 

@@ -352,6 +352,9 @@ def test_regressor_alpha_auto_is_its_own_alpha_scaled_by_weights_over_rows():
     # Few rows for the weights: the ceiling itself.
     few = TIAMRegressor(hidden_layer_sizes=(100,), max_iter=2, random_state=0)
     assert fit_quietly(few, X, y).alpha_ == 6.4e-4
+    # No hidden layer: the first layer's weights are the output layer's, 4 x 1.
+    linear = TIAMRegressor(hidden_layer_sizes=(), max_iter=2, random_state=0)
+    assert fit_quietly(linear, X[:20], y[:20]).alpha_ == pytest.approx(6.4e-4 * 4 / 20)
 
 
 def test_alpha_auto_trains_as_the_alpha_it_chose():

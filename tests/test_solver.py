@@ -390,6 +390,7 @@ def test_nesterov_schedule_steps_with_the_fista_inertia(relaxation):
         tol=0.0,
         random_state=0,
         relaxation=relaxation,
+        alpha=6.4e-4,
         extrapolation_inertia=0.2,
         batch_size=None,
     )
@@ -404,7 +405,7 @@ def test_nesterov_schedule_steps_with_the_fista_inertia(relaxation):
     config = TIAMConfig(
         Activation("relu", 0.3),
         SquaredLoss(),
-        scheduled.alpha_ / 40,  # divided by the rows, all 40 in full batch
+        6.4e-4 / 40,  # divided by the rows, all 40 in full batch
         (0.0, 0.0, 0.0),
         True,
         1e-10,
