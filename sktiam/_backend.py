@@ -92,8 +92,9 @@ def _cupy_backend() -> Backend:
         import cupy
     except ImportError as error:
         raise ImportError(
-            "device='cuda' needs CuPy, which is not installed. Install it with "
-            f"{GPU_INSTALL_HINT} (CUDA 12), or use device='cpu'."
+            "device='cuda' needs CuPy, which is not installed. Install it (CUDA "
+            f'12) with {GPU_INSTALL_HINT}, or pip install -e ".[gpu]" in a clone '
+            "of sktiam, or use device='cpu'."
         ) from error
     try:
         n_gpus = cupy.cuda.runtime.getDeviceCount()
