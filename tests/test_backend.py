@@ -55,7 +55,9 @@ def test_cuda_without_cupy_says_how_to_install_it(monkeypatch):
     # CuPy is not installed.
     monkeypatch.setitem(sys.modules, "cupy", None)
     X, y = make_classification(n_samples=30, random_state=0)
-    with pytest.raises(ImportError, match=r'pip install "sktiam\[gpu\]"'):
+    with pytest.raises(
+        ImportError, match=r'pip install "sktiam\[gpu\]", or pip install -e "\.\[gpu\]"'
+    ):
         TIAMClassifier(device="cuda", **SMALL).fit(X, y)
 
 

@@ -281,3 +281,38 @@ def test_fill_records_runs_only_what_is_not_recorded_and_saves_each(tmp_path):
     assert calls == [2]
     assert records == {"a": {"value": 1}, "b": {"value": 2}}
     assert json.loads(path.read_text()) == records
+
+
+def test_large_tables_fits_each_setting_of_the_underfitting_study():
+    from benchmarks.large_tables import _estimator
+
+    longest = _estimator("regression", "underfitting, alpha 0, 400 epochs", 0, None)
+    params = longest.get_params()
+    assert (params["alpha"], params["max_iter"]) == (0.0, 400)
+    assert params["n_iter_no_change"] == np.inf
+    both = _estimator(
+        "regression", "underfitting, alpha 0, 3 rounds, exact A step", 0, None
+    ).get_params()
+    assert (both["alpha"], both["batch_rounds"], both["activation_step"]) == (
+        0.0,
+        3,
+        "exact",
+    )
+    capped = _estimator("regression", "alpha 1e-4", 0, 20).get_params()
+    assert (capped["alpha"], capped["max_iter"]) == (1e-4, 20)
+
+
+def test_large_tables_docs_show_the_reports_of_the_committed_records():
+    from benchmarks.large_tables import RESULTS, report, underfitting_report
+
+    records = json.loads(RESULTS.read_text())
+    root = Path(__file__).resolve().parents[1]
+    for page in ("docs/defaults_sweep.md", "benchmarks/notes.md"):
+        lines = {line.strip() for line in (root / page).read_text().splitlines()}
+        reports = [report(records, [0], "regression")]
+        reports.append(underfitting_report(records, [0]))
+        if page == "docs/defaults_sweep.md":
+            reports.append(report(records, [0], "classification"))
+        for text in reports:
+            missing = [x for x in text.splitlines() if x and x.strip() not in lines]
+            assert not missing, (page, missing)
