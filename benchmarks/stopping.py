@@ -79,9 +79,14 @@ def _models(task: str, seed: int, max_iter: int | None) -> tuple[Any, Any]:
     common = dict(hidden_layer_sizes=(100, 100), random_state=seed, **cap)
     # The estimators' defaults when the records were made.
     if task == "classification":
-        tiam = TIAMClassifier(alpha=2e-3, batch_rounds=2, **common)
+        tiam = TIAMClassifier(
+            alpha=2e-3, batch_rounds=2, output_alpha_factor=1.0, **common
+        )
         return MLPClassifier(**common), tiam
-    return MLPRegressor(**common), TIAMRegressor(alpha=6.4e-4, batch_rounds=1, **common)
+    tiam = TIAMRegressor(
+        alpha=6.4e-4, batch_rounds=1, output_alpha_factor=1.0, **common
+    )
+    return MLPRegressor(**common), tiam
 
 
 def fit_pair(dataset: str, seed: int) -> dict:

@@ -7,10 +7,12 @@ collects the terms of the relaxed objective::
     F = sum_i s_i R(Z_L,i; Y_i)
         + (rho / 2) sum_l sum_i s_i ||Z_l,i - A_{l-1},i W_l - b_l||^2
         + (gamma / 2) sum_{l<L} sum_i s_i ||A_l,i - sigma(Z_l,i)||^2
-        + (alpha / 2) sum_l ||W_l||^2
+        + sum_l (alpha_l / 2) ||W_l||^2
 
-that contain ``u``. The ``gamma`` term belongs to the penalty relaxation; the
-box relaxation has ``gamma = 0`` and the constraint
+that contain ``u``, with ``alpha_l`` the weight decay of layer ``l`` (the
+output layer's may differ from the hidden layers'). The ``gamma`` term
+belongs to the penalty relaxation; the box relaxation has ``gamma = 0`` and
+the constraint
 ``|A_l - sigma(Z_l)| <= eps`` instead (:mod:`sktiam._relaxations`). The
 ``s_i`` are the sample weights divided by their sum (``1/n`` without
 weights), so every data term is a weighted mean.

@@ -103,7 +103,7 @@ class MiniBatchStep:
         F_B = sum_i s_i R(Z_L,i; Y_i)
               + (rho/2) sum_l sum_i s_i ||Z_l,i - A_{l-1},i W_l - b_l||^2
               + (gamma/2) sum_{l<L} sum_i s_i ||A_l,i - sigma(Z_l,i)||^2
-              + (alpha/2) sum_l ||W_l||^2
+              + (alpha/2) sum_{l<L} ||W_l||^2 + (alpha_L/2) ||W_L||^2
 
     :meth:`__call__` takes the step of docs/algorithm.md:
 
@@ -142,6 +142,8 @@ class MiniBatchStep:
         Conjugate-gradient iterations of ``activation_step="cg"``.
     rounds : int, default=1
         Rounds per batch.
+    output_alpha : float or None, default=None
+        The output layer's weight decay ``alpha_L``; None is ``alpha``.
     """
 
     def __init__(
@@ -157,6 +159,7 @@ class MiniBatchStep:
         activation_step: str = "prox-linear",
         cg_iterations: int = 5,
         rounds: int = 1,
+        output_alpha: float | None = None,
     ) -> None:
         self.xp = xp
         self.kernels = kernels_for(xp) if kernels is None else kernels
@@ -169,6 +172,7 @@ class MiniBatchStep:
         self.activation_step = activation_step
         self.cg_iterations = cg_iterations
         self.rounds = rounds
+        self.output_alpha = alpha if output_alpha is None else output_alpha
 
     def __call__(
         self, parameters: Parameters, steps: StepSizes, rows: Rows
@@ -433,8 +437,8 @@ class MiniBatchStep:
         """Return the triple-inertial step on ``W_l``, its tau and vector.
 
         ``f(W) = (rho/2) sum_i s_i ||Z_i - A_i W - b||^2 + (alpha/2) ||W||^2``
-        with ``A = A_{l-1}`` (``X`` for the first layer), ``Z = Z_l`` and
-        ``b = b_l``::
+        with ``A = A_{l-1}`` (``X`` for the first layer), ``Z = Z_l``,
+        ``b = b_l`` and ``alpha`` the output's ``alpha_L`` for ``l = L``::
 
             centre = W + p1 (W - W_prev)          first inertia
             point  = W + p2 (W - W_prev)          second inertia
@@ -456,7 +460,8 @@ class MiniBatchStep:
         residual = kernels.residual(
             inputs, point, parameters.intercepts[layer], preactivations
         )
-        rho, alpha = self.rho, self.alpha
+        rho = self.rho
+        alpha = self.output_alpha if layer == len(parameters.coefs) - 1 else self.alpha
         # rho A^T S R = rho_S A^T (w R): with equal weights, w = 1 and
         # rho_S = rho / n_rows, applied to the (small) product rather than R.
         weighted_rho = rho if rows.weights is not None else rho / residual.shape[0]
@@ -551,11 +556,17 @@ class MiniBatchStep:
         return self.kernels.matmul(inputs, weights * a, transpose_a=True)
 
     def regularisation(self, coefs: tuple[Array, ...]) -> Array:
-        """Return ``(alpha/2) sum_l ||W_l||^2``, a 0-d array."""
-        total = self.kernels.squared_norm(coefs[0])
-        for coef in coefs[1:]:
-            total = total + self.kernels.squared_norm(coef)
-        return 0.5 * self.alpha * total
+        """Return ``(alpha/2) sum_{l<L} ||W_l||^2 + (alpha_L/2) ||W_L||^2``, 0-d."""
+        squares = [self.kernels.squared_norm(coef) for coef in coefs]
+        if self.output_alpha == self.alpha:
+            total = squares[0]
+            for square in squares[1:]:
+                total = total + square
+            return 0.5 * self.alpha * total
+        output = 0.5 * self.output_alpha * squares[-1]
+        for square in squares[:-1]:
+            output = output + 0.5 * self.alpha * square
+        return output
 
     def objective_terms(
         self, parameters: Parameters, auxiliaries: Auxiliaries, rows: Rows
@@ -742,6 +753,7 @@ class MiniBatchEpochs:
             activation_step=config.activation_step,
             cg_iterations=CG_ITERATIONS,
             rounds=config.rounds,
+            output_alpha=config.output_alpha,
         )
         # Sparse products (cuSPARSE) and the exact A step's factorisation
         # (cuSOLVER) cannot be captured.

@@ -99,7 +99,7 @@ class TIAMConfig:
     loss : loss object
         Output loss from :mod:`sktiam._losses`.
     alpha : float
-        L2 penalty ``(alpha/2) sum ||W_l||^2``.
+        L2 penalty ``(alpha/2) sum_{l<L} ||W_l||^2`` of the hidden layers.
     inertia : tuple of float
         ``(p1, p2, p3)``: centre, gradient point and extrapolation inertia.
     monotone : bool
@@ -119,6 +119,9 @@ class TIAMConfig:
         (:meth:`sktiam._minibatch.MiniBatchStep.update_activation`).
     rounds : int, default=1
         Rounds of a mini-batch step on each batch.
+    output_alpha : float or None, default=None
+        L2 penalty ``(output_alpha/2) ||W_L||^2`` of the output layer; None
+        is ``alpha``.
     """
 
     activation: Activation
@@ -131,6 +134,12 @@ class TIAMConfig:
     inertia_schedule: str = "constant"
     activation_step: str = "prox-linear"
     rounds: int = 1
+    output_alpha: float | None = None
+
+    def layer_alphas(self, n_layers: int) -> tuple[float, ...]:
+        """Return the L2 penalty of each of ``n_layers`` layers, the output's last."""
+        output = self.alpha if self.output_alpha is None else self.output_alpha
+        return (self.alpha,) * (n_layers - 1) + (output,)
 
     def inertia_at(self, iteration: int) -> tuple[float, float, float]:
         """Return ``(p1, p2, p3)`` for iteration ``iteration`` (from 0)."""
@@ -265,10 +274,12 @@ class TIAMSolver:
         F = sum_i s_i R(Z_L,i; Y_i)
             + (rho/2) sum_l sum_i s_i ||Z_l,i - A_{l-1},i W_l - b_l||^2
             + [penalty] (gamma/2) sum_{l<L} sum_i s_i ||A_l,i - sigma(Z_l,i)||^2
-            + (alpha/2) sum_l ||W_l||^2
+            + sum_l (alpha_l/2) ||W_l||^2
         [box] subject to |A_l - sigma(Z_l)| <= eps   (elementwise)
 
-    with ``A_0 = X`` and ``s`` the normalised sample weights, by sweeping the
+    with ``A_0 = X``, ``s`` the normalised sample weights and ``alpha_l``
+    the configuration's ``alpha`` for the hidden layers and ``output_alpha``
+    for the output (:meth:`TIAMConfig.layer_alphas`), by sweeping the
     blocks in the order ``W_l, b_l, Z_l, A_l`` with triple-inertial
     prox-linear steps.
 
@@ -309,13 +320,13 @@ class TIAMSolver:
         lowest_loss: float = math.inf,
         first_loss: float = math.inf,
     ) -> SolverState:
-        start = relaxation.rho + self.config.alpha
+        alphas = self.config.layer_alphas(len(coefs))
         return SolverState(
             coefs=coefs,
             intercepts=intercepts,
             previous_coefs=list(coefs),
             previous_intercepts=list(intercepts),
-            weight_steps=[StepSize(start) for _ in coefs],
+            weight_steps=[StepSize(relaxation.rho + alpha) for alpha in alphas],
             activation_steps=[
                 StepSize(relaxation.initial_activation_step()) for _ in coefs[1:]
             ],
@@ -430,7 +441,7 @@ class TIAMSolver:
             state.intercepts[layer],
             batch.samples,
             state.relaxation.rho,
-            self.config.alpha,
+            self.config.layer_alphas(len(state.coefs))[layer],
         )
         if layer == 0 and batch.input_product is not None:
             block.remember(*batch.input_product)
@@ -601,10 +612,11 @@ class TIAMSolver:
         return data + self._regularisation(state)
 
     def _regularisation(self, state: SolverState) -> float:
-        """Return ``(alpha/2) sum_l ||W_l||^2``, read from the device at once."""
+        """Return ``sum_l (alpha_l/2) ||W_l||^2``, read from the device at once."""
         xp = self.xp
         squares = host_floats(xp.stack([xp.sum(w**2) for w in state.coefs]))
-        return 0.5 * self.config.alpha * sum(squares)
+        alphas = self.config.layer_alphas(len(state.coefs))
+        return 0.5 * sum(a * q for a, q in zip(alphas, squares, strict=True))
 
     def max_violation(self, batch: Batch) -> float:
         """Return ``max_l max |A_l - sigma(Z_l)|`` over the hidden layers."""

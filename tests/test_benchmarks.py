@@ -195,14 +195,21 @@ def test_sweep_configurations_keep_the_defaults_their_records_were_made_at(task)
 
     # 0.2.0's defaults, written out: one round of the prox-linear step at
     # alpha 6.4e-4, whatever the estimators' defaults are today.
+    # alpha 6.4e-4 and one alpha for every layer, whatever the estimators'
+    # defaults are today.
     baseline = _estimator("0.2.0", task, 0, None).get_params()
     assert (baseline["batch_rounds"], baseline["activation_step"]) == (1, "prox-linear")
     assert baseline["alpha"] == 6.4e-4
+    assert baseline["output_alpha_factor"] == 1.0
     auto = _estimator("0.2.0, alpha auto", task, 0, None).get_params()
     assert (auto["batch_rounds"], auto["alpha"]) == (1, "auto")
+    assert auto["output_alpha_factor"] == 1.0
     chosen = _estimator("2 rounds, alpha auto", task, 0, None).get_params()
     assert (chosen["batch_rounds"], chosen["alpha"]) == (2, "auto")
+    assert chosen["output_alpha_factor"] == 1.0
     assert _estimator("3 rounds", task, 0, None).get_params()["alpha"] == 6.4e-4
+    output = _estimator("2 rounds, alpha auto, output x30", task, 0, None)
+    assert output.get_params()["output_alpha_factor"] == 30
 
 
 def test_the_around_stage_confirms_what_ranks_above_the_chosen_one():
@@ -300,6 +307,18 @@ def test_large_tables_fits_each_setting_of_the_underfitting_study():
     )
     capped = _estimator("regression", "alpha 1e-4", 0, 20).get_params()
     assert (capped["alpha"], capped["max_iter"]) == (1e-4, 20)
+    # The alpha columns were recorded with one alpha for every layer.
+    assert capped["output_alpha_factor"] == 1.0
+    for task in ("classification", "regression"):
+        auto = _estimator(task, "alpha auto", 0, None).get_params()
+        assert (auto["alpha"], auto["output_alpha_factor"]) == ("auto", 1.0)
+        defaults = _estimator(task, "defaults", 0, None)
+        assert (
+            defaults.get_params()
+            == type(defaults)(
+                hidden_layer_sizes=(100, 100), random_state=0
+            ).get_params()
+        )
 
 
 def test_large_tables_docs_show_the_reports_of_the_committed_records():

@@ -175,6 +175,7 @@ def test_early_stopping_restores_the_best_validation_parameters_not_the_last():
             hidden_layer_sizes=(8,),
             batch_size=None,
             alpha=0.3,  # 1e-3 on the objective of means over the 300 rows
+            output_alpha_factor=1.0,
             center_inertia=0.8,
             gradient_inertia=0.8,
             early_stopping=True,

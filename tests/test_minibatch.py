@@ -69,10 +69,12 @@ def test_one_epoch_of_one_batch_is_the_lifted_sweep_written_out():
         rho=0.4,
         activation_penalty=0.7,
         alpha=0.6,
+        output_alpha_factor=4.0,
         random_state=0,
     )
     model = fit_quietly(TIAMRegressor(**params), X, y)
-    # alpha is divided by the batch's 60 rows, as MLPClassifier's.
+    # alpha is divided by the batch's 60 rows, as MLPClassifier's; the
+    # output layer's is 4 times the hidden layer's.
     rho, gamma, alpha = 0.4, 0.7, 0.6 / 60
     coefs, intercepts = TIAMRegressor(**params)._initial_parameters(
         [3, 5, 1], np.dtype("float64"), np.random.RandomState(0)
@@ -93,10 +95,13 @@ def test_one_epoch_of_one_batch_is_the_lifted_sweep_written_out():
     z1 = _relu_penalty_prox(v1, a1_new, rho, gamma)
     # W and b steps, first layer then second; no momentum on the first batch.
     new = []
-    for inputs, target, w, b in ((X, z1, w1, b1), (a1_new, z2, w2, b2)):
-        curvature = rho * inputs.T @ inputs / n + alpha * np.eye(w.shape[0])
+    for inputs, target, w, b, decay in (
+        (X, z1, w1, b1, alpha),
+        (a1_new, z2, w2, b2, 4.0 * alpha),
+    ):
+        curvature = rho * inputs.T @ inputs / n + decay * np.eye(w.shape[0])
         tau = _rayleigh(curvature, POWER_ITERATIONS)
-        gradient = rho * inputs.T @ (inputs @ w + b - target) / n + alpha * w
+        gradient = rho * inputs.T @ (inputs @ w + b - target) / n + decay * w
         w = w - gradient / tau
         b = np.mean(target - inputs @ w, axis=0)
         new.append((w, b))
@@ -226,11 +231,19 @@ def test_batch_size_auto_and_clipping_follow_mlp():
         )
 
 
-def test_loss_curve_of_one_batch_is_the_forward_loss_before_the_update():
+@pytest.mark.parametrize("factor", [1.0, 5.0])
+def test_loss_curve_of_one_batch_is_the_forward_loss_before_the_update(factor):
     """With one batch per epoch, the first entry of loss_curve_ is the log-loss
-    of the network at its initial weights, the L2 term included."""
+    of the network at its initial weights, the L2 term included, with the
+    output layer's weighed by ``output_alpha_factor``."""
     X, y = _blobs(n=120)
-    params = dict(hidden_layer_sizes=(6,), batch_size=120, alpha=1.2, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(6,),
+        batch_size=120,
+        alpha=1.2,
+        output_alpha_factor=factor,
+        random_state=0,
+    )
     model = fit_quietly(TIAMClassifier(max_iter=1, **params), X, y)
     coefs, intercepts = model._initial_parameters(
         [4, 6, 3], np.dtype("float64"), np.random.RandomState(0)
@@ -239,8 +252,8 @@ def test_loss_curve_of_one_batch_is_the_forward_loss_before_the_update():
     probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
     probabilities /= probabilities.sum(axis=1, keepdims=True)
     # The L2 term is MLPClassifier's: alpha / (2 * rows of the batch).
-    expected = log_loss(y, probabilities) + 0.5 * 1.2 / 120 * sum(
-        np.sum(w**2) for w in coefs
+    expected = log_loss(y, probabilities) + 0.5 * 1.2 / 120 * (
+        np.sum(coefs[0] ** 2) + factor * np.sum(coefs[1] ** 2)
     )
     assert model.loss_curve_[0] == pytest.approx(expected, rel=1e-10)
 
@@ -250,7 +263,13 @@ def test_epoch_loss_is_the_weighted_mean_of_the_batch_losses():
     the batch's rows: here a batch of 40 rows, then one of 10."""
     X, y = _blobs(n=50)
     # A fixed alpha: "auto" counts the rows of each call, 50 here against 40.
-    params = dict(hidden_layer_sizes=(6,), alpha=2e-3, batch_size=40, shuffle=False)
+    params = dict(
+        hidden_layer_sizes=(6,),
+        alpha=2e-3,
+        output_alpha_factor=1.0,
+        batch_size=40,
+        shuffle=False,
+    )
     model = TIAMClassifier(random_state=0, **params)
     model.partial_fit(X, y, classes=[0, 1, 2])
     # Recompute both batch losses from the weights each batch saw: the first
@@ -437,8 +456,10 @@ def _epochs_written_out(
     coefs, intercepts = TIAMRegressor(**params)._initial_parameters(
         units, np.dtype("float64"), np.random.RandomState(params["random_state"])
     )
+    # The output layer's decay is alpha times output_alpha_factor.
+    alphas = [alpha] * (len(coefs) - 1) + [alpha * params["output_alpha_factor"]]
     previous_coefs, previous_intercepts = list(coefs), list(intercepts)
-    weight_taus = [rho + alpha] * len(coefs)
+    weight_taus = [rho + a for a in alphas]
     weight_vectors = [np.ones(n) for n in units[:-1]]
     activation_taus = [rho + gamma] * (len(coefs) - 1)
     activation_vectors = [np.ones(n) for n in units[1:-1]]
@@ -496,10 +517,11 @@ def _epochs_written_out(
                     point = w + p2 * (w - w_old)
                     residual = layer_input @ point + intercepts[layer] - z[layer]
                     gradient = (
-                        rho * layer_input.T @ (s[:, None] * residual) + alpha * point
+                        rho * layer_input.T @ (s[:, None] * residual)
+                        + alphas[layer] * point
                     )
                     curvature = rho * layer_input.T @ (s[:, None] * layer_input)
-                    curvature += alpha * np.eye(w.shape[0])
+                    curvature += alphas[layer] * np.eye(w.shape[0])
                     estimate, weight_vectors[layer] = _warm_rayleigh(
                         curvature, weight_vectors[layer], POWER_ITERATIONS
                     )
@@ -543,6 +565,7 @@ def test_epochs_of_batches_are_the_step_written_out(
         rho=0.4,
         activation_penalty=0.7,
         alpha=0.6,
+        output_alpha_factor=1.0,
         center_inertia=inertia[0],
         gradient_inertia=inertia[1],
         extrapolation_inertia=inertia[2],
@@ -559,14 +582,21 @@ def test_epochs_of_batches_are_the_step_written_out(
 
 
 @pytest.mark.parametrize(
-    "activation_step, rounds", [("prox-linear", 3), ("exact", 1), ("exact", 3)]
+    "activation_step, rounds, factor",
+    [
+        ("prox-linear", 3, 1.0),
+        ("exact", 1, 1.0),
+        ("exact", 3, 1.0),
+        ("prox-linear", 2, 7.0),
+    ],
 )
 def test_rounds_and_exact_activation_steps_are_the_step_written_out(
-    activation_step, rounds
+    activation_step, rounds, factor
 ):
     """Two epochs of three batches of several rounds each: every round after
     the first starts from the auxiliaries the last left, recomputes the
-    centres, and steps W and b with the momentum of the last round."""
+    centres, and steps W and b with the momentum of the last round. With
+    ``output_alpha_factor``, the output layer's W step has its own decay."""
     rng = np.random.RandomState(1)
     X, y = rng.randn(60, 3), rng.randn(60)
     params = dict(
@@ -576,6 +606,7 @@ def test_rounds_and_exact_activation_steps_are_the_step_written_out(
         rho=0.4,
         activation_penalty=0.7,
         alpha=0.6,
+        output_alpha_factor=factor,
         center_inertia=0.7,
         gradient_inertia=0.3,
         extrapolation_inertia=0.2,

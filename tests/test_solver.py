@@ -50,6 +50,7 @@ def _solver(
     relaxation="box",
     gamma=0.5,
     loss=None,
+    output_alpha=None,
 ):
     X, y = _blobs(seed=seed)
     targets = LabelBinarizer().fit_transform(y).astype(float)
@@ -72,6 +73,7 @@ def _solver(
         monotone,
         1e-10,
         relaxed,
+        output_alpha=output_alpha,
     )
     weights = rng.uniform(0.5, 2.0, X.shape[0])
     solver = TIAMSolver(np, config)
@@ -106,23 +108,51 @@ def _explicit_objective(run, X, targets, weights):
             for z, a in zip(batch.preactivations[:-1], batch.activations, strict=True)
         )
         penalty *= 0.5 * relaxation.gamma
+    output_alpha = run.solver.config.output_alpha
+    output_alpha = alpha if output_alpha is None else output_alpha
     return (
         loss
         + 0.5 * rho * coupling
         + penalty
-        + 0.5 * alpha * sum(np.sum(w**2) for w in state.coefs)
+        + 0.5 * alpha * sum(np.sum(w**2) for w in state.coefs[:-1])
+        + 0.5 * output_alpha * np.sum(state.coefs[-1] ** 2)
     )
 
 
 @pytest.mark.parametrize("relaxation", ["box", "penalty"])
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
-def test_objective_matches_independent_computation(relaxation, activation):
-    run, X, targets, weights = _solver(relaxation=relaxation, activation=activation)
+@pytest.mark.parametrize("output_alpha", [None, 0.25], ids=["alpha", "output alpha"])
+def test_objective_matches_independent_computation(
+    relaxation, activation, output_alpha
+):
+    """F after each of four iterations; with ``output_alpha`` the output
+    layer's L2 term has its own weight."""
+    run, X, targets, weights = _solver(
+        relaxation=relaxation, activation=activation, output_alpha=output_alpha
+    )
     for _ in range(4):
         run.iterate()
         assert run.objective() == pytest.approx(
             _explicit_objective(run, X, targets, weights), rel=1e-10
         )
+
+
+def test_the_output_layers_weight_block_takes_the_output_alpha():
+    """Full batch: the W blocks of the hidden layers minimise with ``alpha``,
+    the output layer's with ``output_alpha``, and steps on W_L lower F with
+    that term (the blocks' own steps are tested in test_blocks.py)."""
+    run, X, targets, weights = _solver(
+        relaxation="penalty", alpha=1e-3, output_alpha=2.0, monotone=False
+    )
+    alphas = [
+        run.solver.update_weights(run.state, run.batch, layer).alpha
+        for layer in range(3)
+    ]
+    assert alphas == [1e-3, 1e-3, 2.0]
+    before = _explicit_objective(run, X, targets, weights)
+    for _ in range(20):
+        run.solver.update_weights(run.state, run.batch, 2)
+    assert _explicit_objective(run, X, targets, weights) < before
 
 
 @pytest.mark.parametrize(
@@ -391,6 +421,7 @@ def test_nesterov_schedule_steps_with_the_fista_inertia(relaxation):
         random_state=0,
         relaxation=relaxation,
         alpha=6.4e-4,
+        output_alpha_factor=1.0,
         extrapolation_inertia=0.2,
         batch_size=None,
     )
