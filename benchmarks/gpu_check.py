@@ -63,12 +63,14 @@ N_FEATURES = 784
 N_CLASSES = 10
 HIDDEN = (100, 100)
 BATCH_SIZES = (64, 256, 1024, 4096)
-#: The steps compared in the learning check: the 0.2.0 step, and 0.3.0's.
+#: The steps compared in the learning check: the 0.2.0 step (one alpha for
+#: every layer), and 0.3.0's (with the classifier's default output decay).
 STEPS = {
     "0.2.0 step": {
         "batch_rounds": 1,
         "activation_step": "prox-linear",
         "alpha": 6.4e-4,
+        "output_alpha_factor": 1.0,
     },
     "2 rounds, alpha 2e-3": {"batch_rounds": 2, "alpha": 2e-3},
     "cg, 2 rounds, alpha 2e-3": {

@@ -194,7 +194,6 @@ def test_sweep_configurations_keep_the_defaults_their_records_were_made_at(task)
     from benchmarks.sweep_step import _estimator
 
     # 0.2.0's defaults, written out: one round of the prox-linear step at
-    # alpha 6.4e-4, whatever the estimators' defaults are today.
     # alpha 6.4e-4 and one alpha for every layer, whatever the estimators'
     # defaults are today.
     baseline = _estimator("0.2.0", task, 0, None).get_params()
@@ -210,6 +209,57 @@ def test_sweep_configurations_keep_the_defaults_their_records_were_made_at(task)
     assert _estimator("3 rounds", task, 0, None).get_params()["alpha"] == 6.4e-4
     output = _estimator("2 rounds, alpha auto, output x30", task, 0, None)
     assert output.get_params()["output_alpha_factor"] == 30
+
+
+def test_epoch_costed_times_count_epochs_at_the_base_configurations_cost():
+    from benchmarks.sweep_step import epoch_costed
+
+    # adam: 2 s. The base: 10 epochs in 10 s, so 1 s per epoch. "early"
+    # reaches adam's score at its third epoch and stops at its eighth,
+    # whatever its own (drifted) seconds; "never" does not reach it.
+    curve = [[9.0, 0.5], [9.5, 0.8], [9.9, 0.91], [12.0, 0.92]]
+    records = {
+        "adam|d|0": {"score": 0.9, "time": 2.0},
+        "base|d|0": {"score": 0.9, "time": 10.0, "n_iter": 10, "curve": []},
+        "early|d|0": {"score": 0.92, "time": 30.0, "n_iter": 8, "curve": curve},
+        "never|d|0": {"score": 0.8, "time": 1.0, "n_iter": 5, "curve": curve[:2]},
+    }
+    rows = epoch_costed(records, ["early", "never"], "base", [0], ["d"])
+    early, never = rows
+    assert (early["time_ratio"], early["whole_ratio"], early["never"]) == (
+        pytest.approx(3 / 2),
+        pytest.approx(8 / 2),
+        0,
+    )
+    assert (never["time_ratio"], never["whole_ratio"], never["never"]) == (
+        pytest.approx(5 / 2),
+        pytest.approx(5 / 2),
+        1,
+    )
+
+
+def test_the_output_stage_fits_every_factor_and_pins_one_alpha_elsewhere():
+    from benchmarks import learning_table, stopping, sweep_step, weight_decay
+
+    assert "output" in sweep_step.CONFIRM_ALL
+    for task, (base, variations) in sweep_step.VARIATIONS["output"].items():
+        names = list(variations)
+        factors = [sweep_step.CONFIGS[n]["output_alpha_factor"] for n in names]
+        assert factors[0] == 1 and len(factors) == 3, task
+        # The control at factor 1 is the base configuration, and the base's
+        # records were made with one alpha (BASELINE_PARAMS).
+        assert sweep_step.CONFIGS[base] == {
+            k: v
+            for k, v in sweep_step.CONFIGS[names[0]].items()
+            if k != "output_alpha_factor"
+        }
+        assert sweep_step.BASELINE_PARAMS["output_alpha_factor"] == 1.0
+    for task in ("classification", "regression"):
+        assert stopping._models(task, 0, None)[1].output_alpha_factor == 1.0
+    assert learning_table.STEPS["0.2.0 step"]["output_alpha_factor"] == 1.0
+    assert learning_table.STEPS["one alpha"]["output_alpha_factor"] == 1.0
+    models = weight_decay._models(2e-3)
+    assert models["TIAM, 2 rounds"].output_alpha_factor == 1.0
 
 
 def test_the_around_stage_confirms_what_ranks_above_the_chosen_one():

@@ -144,6 +144,10 @@ def test_the_output_layers_weight_block_takes_the_output_alpha():
     run, X, targets, weights = _solver(
         relaxation="penalty", alpha=1e-3, output_alpha=2.0, monotone=False
     )
+    # The W steps' starting step sizes: rho + alpha_l, the curvature's floor.
+    taus = [step.tau for step in run.state.weight_steps]
+    rho = run.state.relaxation.rho
+    assert taus == [rho + 1e-3, rho + 1e-3, rho + 2.0]
     alphas = [
         run.solver.update_weights(run.state, run.batch, layer).alpha
         for layer in range(3)
@@ -312,6 +316,33 @@ def test_zero_inertia_converges():
     ).fit(X, y)
     assert model.loss_curve_[-1] < 0.5 * model.loss_curve_[0]
     assert model.score(X, y) > 0.9
+
+
+@pytest.mark.parametrize("hidden", [(7,), ()], ids=["hidden layer", "no hidden layer"])
+def test_full_batch_loss_has_the_output_layers_own_l2_term(hidden):
+    """Full batch through the estimator: the loss after the last iteration is
+    the forward network's log-loss plus alpha / (2 n) times the hidden
+    layers' squared norms and alpha * output_alpha_factor / (2 n) times the
+    output layer's; with no hidden layer the one layer is the output."""
+    X, y = _blobs()
+    alpha, factor = 0.5, 3.0
+    model = TIAMClassifier(
+        hidden_layer_sizes=hidden,
+        max_iter=4,
+        random_state=0,
+        alpha=alpha,
+        output_alpha_factor=factor,
+        batch_size=None,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    n = X.shape[0]
+    squares = [np.sum(w**2) for w in model.coefs_]
+    expected = log_loss(y, model.predict_proba(X)) + 0.5 * alpha / n * (
+        sum(squares[:-1]) + factor * squares[-1]
+    )
+    assert model.loss_curve_[-1] == pytest.approx(expected, rel=1e-10)
 
 
 def test_loss_curve_is_the_forward_networks_log_loss():
