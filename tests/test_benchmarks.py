@@ -241,7 +241,12 @@ def test_epoch_costed_times_count_epochs_at_the_base_configurations_cost():
 def test_the_output_stage_fits_every_factor_and_pins_one_alpha_elsewhere():
     from benchmarks import learning_table, stopping, sweep_step, weight_decay
 
-    assert "output" in sweep_step.CONFIRM_ALL
+    assert {"output", "rounds"} <= sweep_step.CONFIRM_ALL
+    # Only the output stage's configurations share their base's epoch cost.
+    assert sweep_step.EPOCH_COSTED == {"output"}
+    rounds = [c["batch_rounds"] for c in sweep_step.ROUNDS.values()]
+    assert rounds == [1, 2, 3]
+    assert all(c["output_alpha_factor"] == 100 for c in sweep_step.ROUNDS.values())
     for task, (base, variations) in sweep_step.VARIATIONS["output"].items():
         names = list(variations)
         factors = [sweep_step.CONFIGS[n]["output_alpha_factor"] for n in names]
