@@ -342,6 +342,21 @@ def run(names: list[str], seeds: list[int], datasets: list[str]) -> dict:
     return records
 
 
+def _first_reaching(curve: list, target: float) -> tuple[int, float] | None:
+    """Return the epoch (from 1) and seconds where ``curve`` first reaches ``target``.
+
+    None where it never does.
+    """
+    return next(
+        (
+            (epoch, elapsed)
+            for epoch, (elapsed, score) in enumerate(curve, start=1)
+            if score >= target
+        ),
+        None,
+    )
+
+
 def summary(
     records: dict, names: list[str], seeds: list[int], datasets: list[str]
 ) -> list[dict]:
@@ -356,11 +371,10 @@ def summary(
             adam = [records[f"adam|{dataset}|{seed}"] for seed in seeds]
             tiam = [records[f"{name}|{dataset}|{seed}"] for seed in seeds]
             for a, t in zip(adam, tiam, strict=True):
-                reached = next(
-                    (elapsed for elapsed, score in t["curve"] if score >= a["score"]),
-                    t["time"],
+                reached = _first_reaching(t["curve"], a["score"])
+                ratios.append(
+                    (t["time"] if reached is None else reached[1]) / a["time"]
                 )
-                ratios.append(reached / a["time"])
             adam_mean = float(np.mean([a["score"] for a in adam]))
             scores[dataset] = float(np.mean([t["score"] for t in tiam]))
             shortfalls[dataset] = max(adam_mean - scores[dataset], 0.0)
@@ -406,17 +420,9 @@ def epoch_costed(
                 fit = records[f"{name}|{dataset}|{seed}"]
                 reference = records[f"{base}|{dataset}|{seed}"]
                 per_epoch = reference["time"] / reference["n_iter"]
-                epochs = next(
-                    (
-                        index
-                        for index, (_, score) in enumerate(fit["curve"], start=1)
-                        if score >= adam["score"]
-                    ),
-                    None,
-                )
-                if epochs is None:
-                    never += 1
-                    epochs = fit["n_iter"]
+                reached = _first_reaching(fit["curve"], adam["score"])
+                never += reached is None
+                epochs = fit["n_iter"] if reached is None else reached[0]
                 to_score.append(math.log(epochs * per_epoch / adam["time"]))
                 whole.append(math.log(fit["n_iter"] * per_epoch / adam["time"]))
         rows.append(
