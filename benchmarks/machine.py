@@ -16,6 +16,7 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 import sktiam
+from sktiam._kernels import WEIGHT_POWER_ITERATIONS
 
 #: Libraries whose versions the report records.
 LIBRARIES = ("sktiam", "numpy", "scipy", "scikit-learn", "matplotlib", "mlxtend")
@@ -245,21 +246,28 @@ def tiam_flops_per_iteration(
     return 2.0 * n_samples * products + 12.0 * n_samples * sum(layer_units[:-1])
 
 
-def tiam_minibatch_flops_per_epoch(layer_units: list[int], n_samples: int) -> float:
+def tiam_minibatch_flops_per_epoch(
+    layer_units: list[int],
+    n_samples: int,
+    power_iterations: int = WEIGHT_POWER_ITERATIONS,
+) -> float:
     """Count the flops of the matrix products in one mini-batch TIAM epoch.
 
-    Per row, with ``S_W`` and ``S_A`` as in :func:`tiam_flops_per_iteration`::
+    Per row, with ``S_W`` and ``S_A`` as in :func:`tiam_flops_per_iteration`
+    and ``k`` the power iterations per ``W_l`` step::
 
-        flops = 2 n (3 S_W + S_A) + 8 n sum_{l=1..L} u_{l-1}
+        flops = 2 n (3 S_W + S_A) + 4 k n sum_{l=1..L} u_{l-1}
 
     - the lift, a forward pass: ``A_{l-1} W_l`` for every layer (``S_W``);
     - each hidden ``A_l`` step: its residual is the lifted ``Z_{l+1}`` minus
       the updated one, so only the gradient ``R W'^T`` is a product
       (``S_A``);
     - each ``W_l`` step: ``A_{l-1} W`` at the gradient point and the gradient
-      ``A_{l-1}^T R`` (``2 S_W``); its step size comes from two power
-      iterations of two matrix-vector products each, ``8 n u_{l-1}``. The
-      bias steps need only column means.
+      ``A_{l-1}^T R`` (``2 S_W``); its step size comes from ``k`` power
+      iterations of two matrix-vector products each, ``4 k n u_{l-1}``
+      (:data:`sktiam._kernels.WEIGHT_POWER_ITERATIONS`, 3; it was 2 when the
+      step-cost records before it were made). The bias steps need only
+      column means.
 
     The ``A_l`` steps' power iterations, on ``W' W'^T``, do not depend on
     ``n`` and are left out, as are the element-wise operations.
@@ -270,6 +278,8 @@ def tiam_minibatch_flops_per_epoch(layer_units: list[int], n_samples: int) -> fl
         ``[u_0, ..., u_L]``.
     n_samples : int
         Training samples ``n``: the rows of all batches.
+    power_iterations : int, default=WEIGHT_POWER_ITERATIONS
+        Power iterations per ``W_l`` step.
 
     Returns
     -------
@@ -280,4 +290,5 @@ def tiam_minibatch_flops_per_epoch(layer_units: list[int], n_samples: int) -> fl
         a * b for a, b in zip(layer_units[:-1], layer_units[1:], strict=True)
     ]
     s_w, s_a = sum(weight_sizes), sum(weight_sizes[1:])
-    return 2.0 * n_samples * (3 * s_w + s_a) + 8.0 * n_samples * sum(layer_units[:-1])
+    power = 4.0 * power_iterations * n_samples * sum(layer_units[:-1])
+    return 2.0 * n_samples * (3 * s_w + s_a) + power

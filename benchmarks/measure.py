@@ -29,7 +29,8 @@ import sys
 import time
 import tracemalloc
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -401,6 +402,25 @@ def time_to_score(
         if fit.estimator.score(split.X_test, split.y_test) >= target:
             return int(fit.estimator.n_iter_), fit.wall
     return final.n_iter, final.fit_time
+
+
+@contextmanager
+def weight_power_iterations(count: int) -> Iterator[None]:
+    """Take ``count`` power iterations per mini-batch ``W_l`` step meanwhile.
+
+    Sets the private :data:`sktiam._kernels.WEIGHT_POWER_ITERATIONS` as the
+    mini-batch step reads it, and restores it on leaving, so that a study
+    can refit configurations recorded before it went from two to three.
+    Measurement instrumentation, as :func:`probed_fit` is.
+    """
+    import sktiam._minibatch as minibatch_module
+
+    saved = minibatch_module.WEIGHT_POWER_ITERATIONS
+    minibatch_module.WEIGHT_POWER_ITERATIONS = count
+    try:
+        yield
+    finally:
+        minibatch_module.WEIGHT_POWER_ITERATIONS = saved
 
 
 def probed_fit(model: Any, X: Any, y: Any, probe: Any) -> tuple[float, list]:

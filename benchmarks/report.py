@@ -401,7 +401,7 @@ def physical_section(summary: dict, results: dict) -> str:
         "- full batch, per sweep: `2 n [(4 + m + t) S_W + (2 + m + t) S_A − "
         "(1 + m) u_0 u_1] + 12 n Σ u_{l−1}`, with m = 1 when the safeguard "
         "compares and t the mean number of backtracking trials per block;",
-        "- mini-batch, per epoch: `2 n (3 S_W + S_A) + 8 n Σ u_{l−1}` (the lift, "
+        "- mini-batch, per epoch: `2 n (3 S_W + S_A) + 12 n Σ u_{l−1}` (the lift, "
         "each A step's gradient, each W step's product and gradient, and the "
         "power iterations of the step sizes).",
         "",

@@ -23,7 +23,11 @@ from sklearn.utils import gen_batches
 
 from ._activations import HIDDEN_PROX_ITERATIONS, Activation, device_of
 from ._backend import host_floats, kernels_for
-from ._kernels import ArrayKernels, output_prox_iterations
+from ._kernels import (
+    WEIGHT_POWER_ITERATIONS,
+    ArrayKernels,
+    output_prox_iterations,
+)
 from ._losses import SquaredLoss
 
 Array = Any
@@ -446,8 +450,9 @@ class MiniBatchStep:
             W_new  = W+ + p3 (W+ - W)             third inertia
 
         ``grad f(W) = rho A^T S (A W + b - Z) + alpha W`` and
-        ``tau = max(lambda, tau_old / 2)``, ``lambda`` the power iteration's
-        estimate of the largest eigenvalue of ``rho A^T S A + alpha I``.
+        ``tau = max(lambda, tau_old / 2)``, ``lambda`` the estimate of the
+        largest eigenvalue of ``rho A^T S A + alpha I`` by
+        :data:`~sktiam._kernels.WEIGHT_POWER_ITERATIONS` power iterations.
         """
         kernels = self.kernels
         p1, p2, p3 = self.inertia
@@ -470,7 +475,9 @@ class MiniBatchStep:
             image = self.weighted_product(rows, inputs, kernels.matmul(inputs, vector))
             return weighted_rho * image + alpha * vector
 
-        estimate, direction = kernels.power_estimate(curvature, direction)
+        estimate, direction = kernels.power_estimate(
+            curvature, direction, WEIGHT_POWER_ITERATIONS
+        )
         tau = kernels.step_size(estimate, tau)
         new = kernels.weight_step(
             centre,

@@ -211,6 +211,52 @@ def test_sweep_configurations_keep_the_defaults_their_records_were_made_at(task)
     assert output.get_params()["output_alpha_factor"] == 30
 
 
+def test_weight_power_iterations_sets_the_w_steps_count_and_restores_it():
+    """Fits under the benchmark's switch take its count of power iterations
+    per W step: three are the estimators' own, two give other weights; the
+    count is restored on leaving, also after an error."""
+    from sklearn.datasets import make_classification
+
+    import sktiam._minibatch as minibatch
+    from benchmarks.measure import weight_power_iterations
+    from sktiam import TIAMClassifier
+
+    X, y = make_classification(n_samples=200, n_features=30, random_state=0)
+
+    def fit():
+        return TIAMClassifier(
+            hidden_layer_sizes=(8,),
+            batch_size=32,
+            max_iter=3,
+            tol=0.0,
+            random_state=0,
+        ).fit(X, y)
+
+    plain = fit()
+    with weight_power_iterations(2):
+        assert minibatch.WEIGHT_POWER_ITERATIONS == 2
+        two = fit()
+    with weight_power_iterations(3):
+        three = fit()
+    with pytest.raises(RuntimeError), weight_power_iterations(5):
+        raise RuntimeError
+    assert minibatch.WEIGHT_POWER_ITERATIONS == 3
+    np.testing.assert_array_equal(three.coefs_[0], plain.coefs_[0])
+    assert not np.array_equal(two.coefs_[0], plain.coefs_[0])
+
+
+def test_the_power_stage_changes_only_the_w_steps_power_iterations():
+    from benchmarks import sweep_step
+
+    for task, base in sweep_step.POWER_BASES.items():
+        names = list(sweep_step.POWER[task])
+        assert [sweep_step.POWER_ITERATIONS.get(n, 2) for n in names] == [2, 3]
+        for name in names:
+            assert sweep_step.CONFIGS[name] == sweep_step.CONFIGS[base]
+    assert sweep_step.BASELINE_POWER_ITERATIONS == 2
+    assert base not in sweep_step.POWER_ITERATIONS
+
+
 def test_epoch_costed_times_count_epochs_at_the_base_configurations_cost():
     from benchmarks.sweep_step import epoch_costed
 
