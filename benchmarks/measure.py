@@ -408,9 +408,10 @@ def time_to_score(
 def weight_power_iterations(count: int) -> Iterator[None]:
     """Take ``count`` power iterations per mini-batch ``W_l`` step meanwhile.
 
-    Sets the private :data:`sktiam._kernels.WEIGHT_POWER_ITERATIONS` as the
-    mini-batch step reads it, and restores it on leaving, so that a study
-    can refit configurations recorded before it went from two to three.
+    The mini-batch step reads :data:`sktiam._kernels.WEIGHT_POWER_ITERATIONS`
+    through the private module :mod:`sktiam._minibatch`, at each step; this
+    sets that name there and restores it on leaving, so that a study can
+    refit configurations recorded before it went from two to three.
     Measurement instrumentation, as :func:`probed_fit` is.
     """
     import sktiam._minibatch as minibatch_module
