@@ -245,7 +245,7 @@ CONFIGS.update(ROUNDS)
 #: every configuration unless this maps it to another count. Every stage
 #: before ``power`` was fitted with two.
 BASELINE_POWER_ITERATIONS = 2
-POWER_ITERATIONS: dict[str, int] = {}
+WEIGHT_POWER_COUNTS: dict[str, int] = {}
 #: The ``power`` stage: each estimator's defaults after the output stage,
 #: with the W step's three power iterations, and with two again, a control
 #: timed in the same run. Added after ``leaky_relu`` networks on digits
@@ -264,7 +264,7 @@ POWER: dict[str, dict[str, dict[str, Any]]] = {
 }
 for _task, _variations in POWER.items():
     CONFIGS.update(_variations)
-    POWER_ITERATIONS[f"{POWER_BASES[_task]}, 3 W power iterations"] = 3
+    WEIGHT_POWER_COUNTS[f"{POWER_BASES[_task]}, 3 W power iterations"] = 3
 #: The stages that vary a chosen configuration: per task, the chosen one and
 #: its variations.
 VARIATIONS: dict[str, dict[str, tuple[str, dict[str, dict[str, Any]]]]] = {
@@ -322,7 +322,9 @@ def _fit_tiam(name: str, dataset: str, seed: int) -> dict:
     data = split(DATASETS[dataset], seed)
     model = _estimator(name, DATASETS[dataset].task, seed, CAPS.get(dataset))
     ticks = cpu_ticks()
-    with weight_power_iterations(POWER_ITERATIONS.get(name, BASELINE_POWER_ITERATIONS)):
+    with weight_power_iterations(
+        WEIGHT_POWER_COUNTS.get(name, BASELINE_POWER_ITERATIONS)
+    ):
         wall, curve = probed_fit(
             model,
             data.X_train,

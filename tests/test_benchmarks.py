@@ -250,11 +250,11 @@ def test_the_power_stage_changes_only_the_w_steps_power_iterations():
 
     for task, base in sweep_step.POWER_BASES.items():
         names = list(sweep_step.POWER[task])
-        assert [sweep_step.POWER_ITERATIONS.get(n, 2) for n in names] == [2, 3]
+        assert [sweep_step.WEIGHT_POWER_COUNTS.get(n, 2) for n in names] == [2, 3]
         for name in names:
             assert sweep_step.CONFIGS[name] == sweep_step.CONFIGS[base]
     assert sweep_step.BASELINE_POWER_ITERATIONS == 2
-    assert base not in sweep_step.POWER_ITERATIONS
+    assert base not in sweep_step.WEIGHT_POWER_COUNTS
 
 
 def test_epoch_costed_times_count_epochs_at_the_base_configurations_cost():
