@@ -35,6 +35,15 @@ OUTPUT_PROX_STEP_CAP = 2.5
 #: Newton iterations of the output prox beyond those that the cap needs to
 #: reach any minimiser (:func:`output_prox_iterations`).
 OUTPUT_PROX_EXTRA_ITERATIONS = 3
+#: On NumPy, where a scalar costs nothing to read, the output prox's Newton
+#: loop stops early once no gradient entry exceeds this: with the row's
+#: Hessian at least ``rho I``, the steps it skips would move ``Z_L`` by less
+#: than ``sqrt(K) 1e-14 / rho``, under rounding. On digits at the defaults
+#: five of the seven iterations reach it in 90% of the batches, six in 99%.
+NEWTON_EXIT_RESIDUAL = 1e-14
+#: The first Newton iteration whose gradient is tested against
+#: :data:`NEWTON_EXIT_RESIDUAL`: none of digits' batches reach it sooner.
+NEWTON_EXIT_CHECK = 4
 #: Power iterations per step size of an ``A_l`` step, warm-started from the
 #: last vector: its curvature ``rho W' W'^T + gamma I`` moves only as the
 #: weights do. One iteration per step diverged at batches of 64 on digits;
@@ -290,7 +299,8 @@ class NumpyKernels(ArrayKernels):
     step made (``out=``), where the generic code makes a temporary per
     operation. On the CPU a scalar costs nothing to read, so the step sizes
     and the power iterations' scalars are Python floats, with the generic
-    code's tests written as ``if``.
+    code's tests written as ``if``, and the output prox's Newton loop stops
+    where it has converged.
     """
 
     def __init__(self, xp: Any) -> None:
@@ -469,7 +479,8 @@ class NumpyKernels(ArrayKernels):
         no entry moves by more than the cap per iteration, so they neither
         overflow nor all underflow. The row sums are products with a vector
         of ones, which BLAS computes faster than a reduction over a short
-        axis.
+        axis. From :data:`NEWTON_EXIT_CHECK` on, the loop stops once no
+        gradient entry exceeds :data:`NEWTON_EXIT_RESIDUAL`.
         """
         np = self.np
         cap = OUTPUT_PROX_STEP_CAP
@@ -477,6 +488,7 @@ class NumpyKernels(ArrayKernels):
         ones = np.ones(v.shape[1], dtype=v.dtype)
         shift = v.max(axis=1, keepdims=True)
         p, gradient, scaled, direction = (np.empty_like(v) for _ in range(4))
+        scratch = scaled
         losses = None
         for iteration in range(iterations + 1):
             # p = softmax(z)
@@ -494,8 +506,10 @@ class NumpyKernels(ArrayKernels):
             gradient *= rho
             gradient += p
             gradient -= y
-            if iteration == iterations:
-                break
+            if iteration == iterations or iteration >= NEWTON_EXIT_CHECK:
+                residual = np.abs(gradient, out=scratch).max()
+                if iteration == iterations or residual <= NEWTON_EXIT_RESIDUAL:
+                    break
             # The Newton direction, by Sherman-Morrison on D - p p^T with
             # D = diag(p + rho): D^-1 g + D^-1 p <p, D^-1 g> / (rho <1, D^-1 p>).
             np.add(p, rho, out=direction)
@@ -508,16 +522,20 @@ class NumpyKernels(ArrayKernels):
             np.minimum(direction, cap, out=direction)
             np.maximum(direction, -cap, out=direction)
             z -= direction
-        return losses, z, np.abs(gradient, out=gradient).max()
+        return losses, z, residual
 
     def _logistic_step(
         self, v: Array, y: Array, rho: float, iterations: int
     ) -> tuple[Array, Array, Array]:
-        """:meth:`LogisticLoss.fixed_prox` and the losses, on three buffers."""
+        """:meth:`LogisticLoss.fixed_prox` and the losses, on three buffers.
+
+        It stops early as :meth:`_softmax_step` does.
+        """
         np = self.np
         cap = OUTPUT_PROX_STEP_CAP
         z = v.copy()
         p, gradient, direction = (np.empty_like(v) for _ in range(3))
+        scratch = direction
         losses = None
         for iteration in range(iterations + 1):
             # p = 1 / (1 + exp(-z)) = exp(-log(1 + exp(-z))), without overflow.
@@ -535,8 +553,10 @@ class NumpyKernels(ArrayKernels):
             gradient *= rho
             gradient += p
             gradient -= y
-            if iteration == iterations:
-                break
+            if iteration == iterations or iteration >= NEWTON_EXIT_CHECK:
+                residual = np.abs(gradient, out=scratch).max()
+                if iteration == iterations or residual <= NEWTON_EXIT_RESIDUAL:
+                    break
             # direction = gradient / (p (1 - p) + rho), clipped to the cap.
             np.subtract(1.0, p, out=direction)
             direction *= p
@@ -545,4 +565,4 @@ class NumpyKernels(ArrayKernels):
             np.minimum(direction, cap, out=direction)
             np.maximum(direction, -cap, out=direction)
             z -= direction
-        return losses, z, np.abs(gradient, out=gradient).max()
+        return losses, z, residual

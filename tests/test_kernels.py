@@ -9,6 +9,7 @@ from scipy.special import expit, log_softmax, logsumexp
 
 from sktiam._activations import HIDDEN_PROX_ITERATIONS, Activation
 from sktiam._kernels import (
+    NEWTON_EXIT_RESIDUAL,
     OUTPUT_PROX_STEP_CAP,
     ArrayKernels,
     NumpyKernels,
@@ -96,6 +97,44 @@ def test_numpy_output_step_equals_the_generic_one(loss):
     expected = GENERIC.output_step(loss, v, y, RHO)
     for g, e in zip(got, expected, strict=True):
         _close(g, e, rtol=1e-10, atol=1e-12)
+
+
+class _CountingExp:
+    """NumPy, with its calls of ``exp`` counted: one per Newton iteration."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def exp(self, *args, **kwargs):
+        self.calls += 1
+        return np.exp(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+
+@pytest.mark.parametrize("loss", [SoftmaxCrossEntropy(), LogisticLoss()])
+def test_numpy_output_prox_stops_where_newton_has_converged(loss):
+    """Rows the network already predicts: Newton converges before the fixed
+    count, the NumPy loop stops there, and its result is the full count's
+    (the generic loop's) to rounding."""
+    rng = _rng(2)
+    v, y = _logits(rng, n_rows=64, scale=0.5)
+    if isinstance(loss, LogisticLoss):
+        y = (rng.rand(*v.shape) < 0.5).astype(float)
+        v = 3.0 * (2.0 * y - 1.0) + 0.5 * rng.randn(*v.shape)
+    else:
+        v += 6.0 * y
+    counting = _CountingExp()
+    kernels = NumpyKernels(xp)
+    kernels.np = counting
+    got = kernels.output_step(loss, v, y, RHO)
+    expected = GENERIC.output_step(loss, v, y, RHO)
+    evaluations = output_prox_iterations(RHO) + 1
+    assert counting.calls < evaluations
+    for g, e in zip(got[:2], expected[:2], strict=True):
+        _close(g, e, rtol=1e-13, atol=1e-13)
+    assert float(got[2]) <= NEWTON_EXIT_RESIDUAL
 
 
 @pytest.mark.parametrize("name", ["relu", "leaky_relu", "tanh", "softplus"])
