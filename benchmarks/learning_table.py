@@ -10,7 +10,8 @@ training part and the test accuracy, with the seconds of training so far
   ``warm_start=True`` and ``max_iter=1``, for :data:`ADAM_EPOCHS` epochs;
 - TIAM with the settings of :data:`STEPS` (the step of 0.2.0: one
   prox-linear round, ``alpha=6.4e-4``; the defaults with one ``alpha`` for
-  every layer; the defaults), for up to :data:`TIAM_EPOCHS` epochs.
+  every layer; the defaults at 0.2.0's momentum of 0.95; the defaults),
+  for up to :data:`TIAM_EPOCHS` epochs.
 
 The table gives each method's loss and accuracy at epoch 10, and the
 seconds TIAM takes to reach adam's epoch-10 training loss and adam's
@@ -40,12 +41,26 @@ SETS = ("digits", "mnist", "synthetic_784")
 BATCH_SIZES = (64, 256, 1024)
 ADAM_EPOCHS = 10
 TIAM_EPOCHS = 30
+#: The momentum of 0.2.0, and of the classifier's defaults before 0.98.
+MOMENTUM_095 = {"center_inertia": 0.95, "gradient_inertia": 0.95}
 #: TIAM's settings: 0.2.0's step, the defaults before the output layer had a
 #: weight decay of its own (two rounds, ``alpha="auto"``, one ``alpha`` for
-#: every layer), and today's defaults.
+#: every layer), the defaults before the momentum of 0.98, and today's
+#: defaults.
 STEPS = {
-    "0.2.0 step": {"batch_rounds": 1, "alpha": 6.4e-4, "output_alpha_factor": 1.0},
-    "one alpha": {"batch_rounds": 2, "alpha": "auto", "output_alpha_factor": 1.0},
+    "0.2.0 step": {
+        "batch_rounds": 1,
+        "alpha": 6.4e-4,
+        "output_alpha_factor": 1.0,
+        **MOMENTUM_095,
+    },
+    "one alpha": {
+        "batch_rounds": 2,
+        "alpha": "auto",
+        "output_alpha_factor": 1.0,
+        **MOMENTUM_095,
+    },
+    "momentum 0.95": MOMENTUM_095,
     "defaults": {},
 }
 

@@ -113,10 +113,17 @@ NO_INERTIA = {
     "extrapolation_inertia": 0.0,
 }
 #: Full-batch TIAM as the sweep of the defaults measured it: fixed penalties,
-#: and a weight decay of 1e-5 on the objective whose data terms are means
-#: over the rows. ``alpha`` follows MLPClassifier's scale, divided by the
-#: rows (all of them in full batch), so it is 1e-5 times the training rows.
-FULL_BATCH = {"batch_size": None, "penalty_growth": 1.0, "alpha_per_row": 1e-5}
+#: a momentum of 0.95, and a weight decay of 1e-5 on the objective whose
+#: data terms are means over the rows. ``alpha`` follows MLPClassifier's
+#: scale, divided by the rows (all of them in full batch), so it is 1e-5
+#: times the training rows.
+FULL_BATCH = {
+    "batch_size": None,
+    "penalty_growth": 1.0,
+    "alpha_per_row": 1e-5,
+    "center_inertia": 0.95,
+    "gradient_inertia": 0.95,
+}
 #: The box relaxation's best settings in the first release's sweep (weight
 #: decay 1e-3 on the objective of means, so ``alpha`` 1e-3 times the rows).
 BOX = {

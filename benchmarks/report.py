@@ -191,8 +191,8 @@ def targets_section(summary: dict, results: dict) -> str:
         "What a user of `MLPClassifier` / `MLPRegressor` gets from TIAM instead, "
         "and the targets the project set itself for it. TIAM is the defaults "
         f"(`{TIAM_DEFAULT}`: mini-batch, penalty relaxation); `TIAM full batch` "
-        "is the same with `batch_size=None`, and `TIAM box` the paper's "
-        "relaxation.",
+        "is the same with `batch_size=None` and a momentum of 0.95, and "
+        "`TIAM box` the paper's relaxation.",
         "",
         "### Test score, in points against adam",
         "",

@@ -80,7 +80,12 @@ def _models(task: str, seed: int, max_iter: int | None) -> tuple[Any, Any]:
     # The estimators' defaults when the records were made.
     if task == "classification":
         tiam = TIAMClassifier(
-            alpha=2e-3, batch_rounds=2, output_alpha_factor=1.0, **common
+            alpha=2e-3,
+            batch_rounds=2,
+            output_alpha_factor=1.0,
+            center_inertia=0.95,
+            gradient_inertia=0.95,
+            **common,
         )
         return MLPClassifier(**common), tiam
     tiam = TIAMRegressor(

@@ -101,7 +101,7 @@ plt.show()
 # Under the default penalty relaxation the pre-activation step minimises
 # ``(rho/2)(z - v)^2 + (gamma/2)(A - sigma(z))^2`` for each entry, in
 # closed form on each side of zero for the ReLU family, and both slopes
-# train (training losses of 0.020 and 0.017 after 100 epochs). Under
+# train (training losses of 0.020 and 0.016 after 100 epochs). Under
 # ``relaxation="box"`` (the paper's) the step instead needs ``z`` with
 # ``sigma(z)`` within epsilon of ``A``. On the negative side of
 # ``leaky_relu`` that ``z`` is ``A / slope``: with a slope of 0.01, every
