@@ -89,7 +89,12 @@ def _models(task: str, seed: int, max_iter: int | None) -> tuple[Any, Any]:
         )
         return MLPClassifier(**common), tiam
     tiam = TIAMRegressor(
-        alpha=6.4e-4, batch_rounds=1, output_alpha_factor=1.0, **common
+        alpha=6.4e-4,
+        batch_rounds=1,
+        output_alpha_factor=1.0,
+        center_inertia=0.95,
+        gradient_inertia=0.95,
+        **common,
     )
     return MLPRegressor(**common), tiam
 

@@ -42,9 +42,8 @@ its ``alpha="auto"``, with that ``alpha`` (:data:`REGRESSION_ALPHA`);
 ``output_alpha_factor`` (:data:`OUTPUT`), ``rounds`` the regressor's
 after it at one, two and three rounds (:data:`ROUNDS`), and ``power`` both
 after it with the W step's three power iterations and with two
-(:data:`POWER`), and ``momentum`` the classifier's after that with the
-first two inertias at 0.98 and at 0.95 (:data:`MOMENTUM`), all on split
-seeds 0-2.
+(:data:`POWER`), and ``momentum`` both after that with the first two
+inertias at 0.98 and at 0.95 (:data:`MOMENTUM`), all on split seeds 0-2.
 Every configuration is 0.2.0's defaults (:data:`BASELINE_PARAMS`, and
 two power iterations per W step) with what it names changed.
 Every fit is recorded in ``benchmarks/results/sweep_step.json``, with the
@@ -269,22 +268,29 @@ POWER: dict[str, dict[str, dict[str, Any]]] = {
 for _task, _variations in POWER.items():
     CONFIGS.update(_variations)
     WEIGHT_POWER_COUNTS[f"{POWER_BASES[_task]}, 3 W power iterations"] = 3
-#: The ``momentum`` stage (classification): the classifier's defaults of
-#: the power stage with the first two inertias at 0.98, and at 0.95 again,
-#: a control timed in the same run. Added because 0.98 ranked first in the
-#: ``around`` stage (two power iterations then), and had been left out of
-#: the defaults.
-MOMENTUM_BASE = f"{POWER_BASES['classification']}, 3 W power iterations"
-MOMENTUM: dict[str, dict[str, Any]] = {
-    f"{MOMENTUM_BASE}, momentum {value}": {
-        **CONFIGS[MOMENTUM_BASE],
-        "center_inertia": value,
-        "gradient_inertia": value,
-    }
-    for value in (0.95, 0.98)
+#: The ``momentum`` stage: each estimator's defaults of the power stage
+#: with the first two inertias at 0.98, and at 0.95 again, a control timed
+#: in the same run. Added because 0.98 ranked first for the classifier in
+#: the ``around`` stage (two power iterations then), and had been left out
+#: of the defaults; the classifier was fitted first, the regressor after
+#: the classifier took 0.98.
+MOMENTUM_BASES = {
+    task: f"{base}, 3 W power iterations" for task, base in POWER_BASES.items()
 }
-CONFIGS.update(MOMENTUM)
-WEIGHT_POWER_COUNTS.update(dict.fromkeys(MOMENTUM, 3))
+MOMENTUM: dict[str, dict[str, dict[str, Any]]] = {
+    task: {
+        f"{base}, momentum {value}": {
+            **CONFIGS[base],
+            "center_inertia": value,
+            "gradient_inertia": value,
+        }
+        for value in (0.95, 0.98)
+    }
+    for task, base in MOMENTUM_BASES.items()
+}
+for _variations in MOMENTUM.values():
+    CONFIGS.update(_variations)
+    WEIGHT_POWER_COUNTS.update(dict.fromkeys(_variations, 3))
 #: The stages that vary a chosen configuration: per task, the chosen one and
 #: its variations.
 VARIATIONS: dict[str, dict[str, tuple[str, dict[str, dict[str, Any]]]]] = {
@@ -297,7 +303,7 @@ VARIATIONS: dict[str, dict[str, tuple[str, dict[str, dict[str, Any]]]]] = {
     "output": {task: (OUTPUT_BASES[task], OUTPUT[task]) for task in OUTPUT},
     "rounds": {"regression": (ROUNDS_BASE, ROUNDS)},
     "power": {task: (POWER_BASES[task], POWER[task]) for task in POWER},
-    "momentum": {"classification": (MOMENTUM_BASE, MOMENTUM)},
+    "momentum": {task: (MOMENTUM_BASES[task], MOMENTUM[task]) for task in MOMENTUM},
 }
 #: The stages that fit all their configurations on split seeds 1 and 2 too.
 CONFIRM_ALL = {"output", "rounds", "power", "momentum"}

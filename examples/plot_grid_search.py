@@ -111,8 +111,7 @@ for rho, row in zip(rhos, scores, strict=True):
 # two to three; as ``rho`` grows, the output moves towards the targets more
 # slowly, and the inertias recover what is lost: at ``rho=1`` accuracy rises
 # from 0.90 without inertia to 0.955 with ``p1 = p2 = 0.95`` and 0.957 with
-# ``(0.6, 0.6, 0.6)``. The defaults of
-# sktiam (``rho=0.1``, ``p1 = p2 = 0.98`` for the classifier and 0.95 for
-# the regressor, ``p3 = 0``) come from larger sweeps over up to thirteen
-# data sets, with each fit run to its stopping rule; see
+# ``(0.6, 0.6, 0.6)``. The defaults of sktiam (``rho=0.1``,
+# ``p1 = p2 = 0.98``, ``p3 = 0``) come from larger sweeps over up to
+# thirteen data sets, with each fit run to its stopping rule; see
 # :doc:`/defaults_sweep`.

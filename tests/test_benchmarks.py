@@ -257,21 +257,24 @@ def test_the_power_stage_changes_only_the_w_steps_power_iterations():
     assert base not in sweep_step.WEIGHT_POWER_COUNTS
 
 
-def test_the_momentum_stage_is_the_classifiers_defaults_and_a_control_at_095():
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_momentum_stage_moves_only_the_first_two_inertias(task):
     from benchmarks import sweep_step
-    from sktiam import TIAMClassifier
+    from sktiam import TIAMClassifier, TIAMRegressor
 
-    defaults = TIAMClassifier(hidden_layer_sizes=(100, 100), random_state=0)
+    estimator = TIAMClassifier if task == "classification" else TIAMRegressor
+    defaults = estimator(hidden_layer_sizes=(100, 100), random_state=0)
     control, moved = (
-        sweep_step._estimator(name, "classification", 0, None).get_params()
-        for name in sweep_step.MOMENTUM
+        sweep_step._estimator(name, task, 0, None).get_params()
+        for name in sweep_step.MOMENTUM[task]
     )
-    # 0.98 became the classifier's default; the control is 0.95.
+    # 0.98 became both estimators' default.
     assert moved == defaults.get_params()
     changed = {k for k in moved if moved[k] != control[k]}
     assert changed == {"center_inertia", "gradient_inertia"}
     assert control["center_inertia"] == control["gradient_inertia"] == 0.95
-    for name in sweep_step.MOMENTUM:
+    assert moved["center_inertia"] == moved["gradient_inertia"] == 0.98
+    for name in sweep_step.MOMENTUM[task]:
         assert sweep_step.WEIGHT_POWER_COUNTS[name] == 3
 
 
