@@ -35,14 +35,13 @@ from sktiam import TIAMClassifier
 from .datasets import DATASETS, split
 from .machine import cpu_ticks, others_share_between
 from .measure import probed_fit
+from .methods import MOMENTUM_095
 
 RESULTS = Path(__file__).resolve().parent / "results" / "learning_table.json"
 SETS = ("digits", "mnist", "synthetic_784")
 BATCH_SIZES = (64, 256, 1024)
 ADAM_EPOCHS = 10
 TIAM_EPOCHS = 30
-#: The momentum of 0.2.0, and of the classifier's defaults before 0.98.
-MOMENTUM_095 = {"center_inertia": 0.95, "gradient_inertia": 0.95}
 #: TIAM's settings: 0.2.0's step, the defaults before the output layer had a
 #: weight decay of its own (two rounds, ``alpha="auto"``, one ``alpha`` for
 #: every layer), the defaults before the momentum of 0.98, and today's

@@ -40,6 +40,7 @@ from sktiam import TIAMClassifier, TIAMRegressor
 from .datasets import DATASETS, split
 from .machine import cpu_ticks, others_share_between
 from .measure import fill_records, fit_once, probed_fit
+from .methods import MOMENTUM_095
 from .sweep_step import CAPS, SWEEP_DATASETS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "stopping.json"
@@ -83,8 +84,7 @@ def _models(task: str, seed: int, max_iter: int | None) -> tuple[Any, Any]:
             alpha=2e-3,
             batch_rounds=2,
             output_alpha_factor=1.0,
-            center_inertia=0.95,
-            gradient_inertia=0.95,
+            **MOMENTUM_095,
             **common,
         )
         return MLPClassifier(**common), tiam
@@ -92,8 +92,7 @@ def _models(task: str, seed: int, max_iter: int | None) -> tuple[Any, Any]:
         alpha=6.4e-4,
         batch_rounds=1,
         output_alpha_factor=1.0,
-        center_inertia=0.95,
-        gradient_inertia=0.95,
+        **MOMENTUM_095,
         **common,
     )
     return MLPRegressor(**common), tiam

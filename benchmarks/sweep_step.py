@@ -72,6 +72,7 @@ from sktiam import TIAMClassifier, TIAMRegressor
 from .datasets import DATASETS, split
 from .machine import cpu_ticks, others_share_between
 from .measure import probed_fit, weight_power_iterations
+from .methods import MOMENTUM_095
 
 SWEEP_DATASETS = [
     "digits",
@@ -107,8 +108,7 @@ BASELINE_PARAMS: dict[str, Any] = {
     "activation_step": "prox-linear",
     "alpha": 6.4e-4,
     "output_alpha_factor": 1.0,
-    "center_inertia": 0.95,
-    "gradient_inertia": 0.95,
+    **MOMENTUM_095,
 }
 CONFIGS: dict[str, dict[str, Any]] = {
     BASELINE: {},

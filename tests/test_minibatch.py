@@ -747,7 +747,7 @@ def test_leaky_relu_with_momentum_keeps_its_training_loss_down(seed, momentum):
     """With two power iterations per W step, the first layer's step size on
     digits fell under the bound of momentum 0.95 in 13% of its steps, and
     leaky_relu's training loss rose after epoch 4 (to 0.85 with seed 0, to
-    2.85 with seed 2; at the classifier's 0.98, to 10.8 and 3.3) without a
+    2.85 with seed 2; at the default 0.98, to 10.8 and 3.3) without a
     warning. The curve must stay near its best."""
     X, y = load_digits(return_X_y=True)
     X_train, _, y_train, _ = train_test_split(
