@@ -140,21 +140,23 @@ def _reached(curve: list, index: int, target: float, above: bool) -> str:
     return "-"
 
 
-def table(records: dict) -> str:
+def table(records: dict, steps: dict | None = None) -> str:
+    """Return ``records`` as a Markdown table; ``steps`` defaults to :data:`STEPS`."""
+    steps = STEPS if steps is None else steps
     lines = [
         "| set | batch | adam loss, acc (ep. 10) | adam s | "
         + " | ".join(
             f"{n}: loss, acc (ep. 10) | s to adam's loss | s to adam's acc"
-            for n in STEPS
+            for n in steps
         )
         + " |",
-        "|---|---:|---|---:|" + "---|---:|---:|" * len(STEPS),
+        "|---|---:|---|---:|" + "---|---:|---:|" * len(steps),
     ]
     for key, row in records.items():
         dataset, batch_size = key.split("|")
         seconds, (loss, accuracy) = row["adam"][ADAM_EPOCHS - 1]
         cells = [dataset, batch_size, f"{loss:.4f}, {accuracy:.4f}", f"{seconds:.2f}"]
-        for name in STEPS:
+        for name in steps:
             curve = row[name]
             _, (tiam_loss, tiam_accuracy) = curve[min(9, len(curve) - 1)]
             cells += [

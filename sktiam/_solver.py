@@ -117,6 +117,9 @@ class TIAMConfig:
     activation_step : {"prox-linear", "exact", "cg"}, default="prox-linear"
         How a mini-batch step solves its ``A_l`` subproblems
         (:meth:`sktiam._minibatch.MiniBatchStep.update_activation`).
+    weight_step : {"prox-linear", "proximal"}, default="prox-linear"
+        How a mini-batch step takes its ``W_l`` steps
+        (:meth:`sktiam._minibatch.MiniBatchStep.update_weights`).
     rounds : int, default=1
         Rounds of a mini-batch step on each batch.
     output_alpha : float or None, default=None
@@ -133,6 +136,7 @@ class TIAMConfig:
     relaxation: Relaxation
     inertia_schedule: str = "constant"
     activation_step: str = "prox-linear"
+    weight_step: str = "prox-linear"
     rounds: int = 1
     output_alpha: float | None = None
 

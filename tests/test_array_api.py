@@ -61,13 +61,26 @@ CASES = [
 ]
 
 
+#: ``weight_step="proximal"`` at batches of 10 rows: the layer of 12 inputs
+#: solves in the rows' space, those of 7 and 9 inputs in the columns'.
+PROXIMAL = dict(weight_step="proximal", batch_size=10)
+
+
 @pytest.mark.parametrize("name, Estimator, data", CASES, ids=[c[0] for c in CASES])
-@pytest.mark.parametrize("early_stopping", [False, True])
-def test_strict_fit_and_predict_equal_numpy(name, Estimator, data, early_stopping):
+@pytest.mark.parametrize(
+    "early_stopping, step",
+    [(False, {}), (True, {}), (False, PROXIMAL)],
+    ids=["plain", "early stopping", "proximal W step"],
+)
+def test_strict_fit_and_predict_equal_numpy(
+    name, Estimator, data, early_stopping, step
+):
     X, y = data()
     weights = np.random.RandomState(0).uniform(0.5, 2.0, X.shape[0])
     weights[:5] = 0.0  # rows of zero weight are dropped by indexing
-    params = dict(PARAMS, early_stopping=early_stopping, validation_fraction=0.2)
+    params = dict(
+        PARAMS, early_stopping=early_stopping, validation_fraction=0.2, **step
+    )
     reference = _fit(Estimator(**params), X, y, sample_weight=weights)
     with sklearn.config_context(array_api_dispatch=True):
         model = _fit(

@@ -390,6 +390,64 @@ def test_activation_step_is_the_least_squares_solution(kernels, activation_step)
 
 
 @pytest.mark.parametrize("kernels", [GENERIC, NUMPY], ids=["generic", "numpy"])
+@pytest.mark.parametrize("rows", [7, 15], ids=["rows < columns", "rows > columns"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["equal", "weighted"])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_proximal_weight_step_is_the_least_squares_solution(
+    kernels, rows, weighted, sparse
+):
+    """With the centre and the gradient point equal, ``alpha = 0`` and no
+    third inertia, ``weight_step="proximal"``'s ``W`` minimises
+    ``(rho/2) sum_i s_i ||A_i W + b - Z_i||^2 + (mu/2) ||W - C||^2``, the
+    least-squares problem ``[sqrt(rho s_i) A_i; sqrt(mu) I] W = [sqrt(rho
+    s_i) (Z_i - b); sqrt(mu) C]``: scipy's lstsq against the step, in both
+    of the spaces it solves in (a layer of 11 inputs, batches of 7 and 15
+    rows), with equal and unequal weights, and with sparse inputs."""
+    import scipy.sparse
+    from scipy.linalg import lstsq
+
+    from sktiam._minibatch import (
+        PROXIMAL_WEIGHT_FRACTION,
+        MiniBatchStep,
+        Rows,
+    )
+
+    rng = _rng(5)
+    columns, outputs, tau = 11, 4, 2.5
+    inputs = rng.randn(rows, columns)
+    inputs[inputs < 0.3] = 0.0  # sparse enough to be stored so
+    centre, bias = rng.randn(columns, outputs), rng.randn(outputs)
+    target = rng.randn(rows, outputs)
+    weights = rng.uniform(0.2, 2.0, rows) if weighted else np.ones(rows)
+    weights /= weights.sum()
+    step = MiniBatchStep(
+        xp,
+        Activation("relu"),
+        SquaredLoss(),
+        RHO,
+        GAMMA,
+        0.0,
+        (0.6, 0.6, 0.0),
+        kernels,
+        weight_step="proximal",
+    )
+    batch = Rows(
+        scipy.sparse.csr_matrix(inputs) if sparse else inputs,
+        target,
+        weights[:, None] if weighted else None,
+    )
+    residual = inputs @ centre + bias - target
+    new = step.proximal_weights(
+        centre - 1.0, centre, centre, batch.inputs, residual, batch, 0.0, tau
+    )
+    mu = PROXIMAL_WEIGHT_FRACTION * tau
+    root = np.sqrt(RHO * weights)[:, None]
+    system = np.vstack([root * inputs, np.sqrt(mu) * np.eye(columns)])
+    right = np.vstack([root * (target - bias), np.sqrt(mu) * centre])
+    np.testing.assert_allclose(new, lstsq(system, right)[0], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("kernels", [GENERIC, NUMPY], ids=["generic", "numpy"])
 def test_conjugate_gradient_lowers_its_objective_at_every_iteration(kernels):
     """Row by row, CG minimises q(x) = x M x^T / 2 - g x^T over Krylov spaces
     that grow with each iteration: q falls at every iteration (the residual's

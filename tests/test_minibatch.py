@@ -673,12 +673,19 @@ class _ReadCounter:
 
 
 @pytest.mark.parametrize(
-    "activation, weighted",
-    [("relu", False), ("tanh", False), ("relu", True)],
-    ids=["relu", "tanh", "unequal weights"],
+    "activation, weighted, extra",
+    [
+        ("relu", False, {}),
+        ("tanh", False, {}),
+        ("relu", True, {}),
+        # 16 hidden units: batches of 10 rows solve in the rows' space on
+        # the output layer, batches of 40 in the columns'.
+        ("relu", True, {"weight_step": "proximal", "hidden_layer_sizes": (16,)}),
+    ],
+    ids=["relu", "tanh", "unequal weights", "proximal W step"],
 )
 def test_host_reads_per_epoch_do_not_grow_with_the_batches(
-    monkeypatch, activation, weighted
+    monkeypatch, activation, weighted, extra
 ):
     """On array-api-strict arrays, whose every way to the host is counted, a
     fit of 40 batches per epoch reads exactly as much as one of 10, over the
@@ -694,12 +701,15 @@ def test_host_reads_per_epoch_do_not_grow_with_the_batches(
             arrays = [strict.asarray(X), strict.asarray(y)]
             fit_weights = None if weights is None else strict.asarray(weights)
             model = TIAMClassifier(
-                hidden_layer_sizes=(6,),
-                activation=activation,
-                batch_size=batch_size,
-                max_iter=3,
-                tol=0.0,
-                random_state=0,
+                **{
+                    "hidden_layer_sizes": (6,),
+                    "activation": activation,
+                    "batch_size": batch_size,
+                    "max_iter": 3,
+                    "tol": 0.0,
+                    "random_state": 0,
+                    **extra,
+                }
             )
             counter = _ReadCounter(monkeypatch, type(arrays[0]))
             fit_quietly(model, *arrays, sample_weight=fit_weights)
@@ -772,3 +782,28 @@ def test_leaky_relu_with_momentum_keeps_its_training_loss_down(seed, momentum):
     assert np.all(curve[4:] <= 1.5 * np.minimum.accumulate(curve)[4:])
     forward = log_loss(y_train, model.predict_proba(X_train))
     assert forward < 0.06
+
+
+def test_the_proximal_weight_step_learns_more_per_epoch():
+    """On digits' training split, five epochs at the defaults: with
+    ``weight_step="proximal"`` the forward network's training loss is
+    under 0.6 of the prox-linear step's (measured: 0.0256 against 0.0708,
+    0.36 of it), and the fit generalises as well (test accuracy within a
+    point)."""
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    losses, scores = {}, {}
+    for step in ("prox-linear", "proximal"):
+        model = fit_quietly(
+            TIAMClassifier(weight_step=step, max_iter=5, tol=0.0, random_state=0),
+            X_train,
+            y_train,
+        )
+        losses[step] = log_loss(y_train, model.predict_proba(X_train))
+        scores[step] = model.score(X_test, y_test)
+    assert losses["proximal"] < 0.6 * losses["prox-linear"], losses
+    assert scores["proximal"] > scores["prox-linear"] - 0.01, scores
