@@ -42,8 +42,10 @@ its ``alpha="auto"``, with that ``alpha`` (:data:`REGRESSION_ALPHA`);
 ``output_alpha_factor`` (:data:`OUTPUT`), ``rounds`` the regressor's
 after it at one, two and three rounds (:data:`ROUNDS`), and ``power`` both
 after it with the W step's three power iterations and with two
-(:data:`POWER`), and ``momentum`` both after that with the first two
-inertias at 0.98 and at 0.95 (:data:`MOMENTUM`), all on split seeds 0-2.
+(:data:`POWER`), ``momentum`` both after that with the first two
+inertias at 0.98 and at 0.95 (:data:`MOMENTUM`), and ``proximal`` the
+classifier's defaults after that with ``weight_step="proximal"``
+(:data:`PROXIMAL`), all on split seeds 0-2.
 Every configuration is 0.2.0's defaults (:data:`BASELINE_PARAMS`, and
 two power iterations per W step) with what it names changed.
 Every fit is recorded in ``benchmarks/results/sweep_step.json``, with the
