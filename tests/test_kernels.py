@@ -447,6 +447,41 @@ def test_proximal_weight_step_is_the_least_squares_solution(
     np.testing.assert_allclose(new, lstsq(system, right)[0], rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("rows", [7, 15], ids=["rows < columns", "rows > columns"])
+def test_proximal_weight_step_with_decay_and_three_inertias(rows):
+    """With a gradient point apart from the centre, a weight decay and a
+    third inertia, the step is docs/algorithm.md's formula, ``W+ = C - (rho
+    A^T S A + mu I)^-1 rho A^T S R(P) - (alpha/tau) P`` and ``W+ + p3 (W+ -
+    W)``, computed here with an explicit inverse."""
+    from sktiam._minibatch import PROXIMAL_WEIGHT_FRACTION, MiniBatchStep, Rows
+
+    rng = _rng(6)
+    columns, outputs, tau, alpha, p3 = 11, 4, 2.5, 0.3, 0.2
+    inputs = rng.randn(rows, columns)
+    coef, centre, point = (rng.randn(columns, outputs) for _ in range(3))
+    bias, target = rng.randn(outputs), rng.randn(rows, outputs)
+    step = MiniBatchStep(
+        xp,
+        Activation("relu"),
+        SquaredLoss(),
+        RHO,
+        GAMMA,
+        0.0,
+        (0.6, 0.3, p3),
+        NUMPY,
+        weight_step="proximal",
+    )
+    residual = inputs @ point + bias - target
+    new = step.proximal_weights(
+        coef, centre, point, inputs, residual, Rows(inputs, target, None), alpha, tau
+    )
+    mu = PROXIMAL_WEIGHT_FRACTION * tau
+    curvature = (RHO / rows) * inputs.T @ inputs + mu * np.eye(columns)
+    plus = centre - np.linalg.inv(curvature) @ ((RHO / rows) * inputs.T @ residual)
+    plus -= (alpha / tau) * point
+    np.testing.assert_allclose(new, plus + p3 * (plus - coef), rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("kernels", [GENERIC, NUMPY], ids=["generic", "numpy"])
 def test_conjugate_gradient_lowers_its_objective_at_every_iteration(kernels):
     """Row by row, CG minimises q(x) = x M x^T / 2 - g x^T over Krylov spaces
