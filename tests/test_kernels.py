@@ -327,6 +327,24 @@ def test_fixed_count_hidden_prox_is_the_global_minimiser(name, gamma, spread):
         assert abs(z[index] - best) < 1e-4, (w[index], a[index])
 
 
+def _relu_step(kernels, inertia=(0.0, 0.0, 0.0), **options):
+    """A mini-batch step of a relu network with the squared loss, at the
+    default penalties and no weight decay; ``options`` go to the step."""
+    from sktiam._minibatch import MiniBatchStep
+
+    return MiniBatchStep(
+        xp,
+        Activation("relu"),
+        SquaredLoss(),
+        RHO,
+        GAMMA,
+        0.0,
+        inertia,
+        kernels,
+        **options,
+    )
+
+
 def _activation_problem(seed=0, rows=12, width=9, following=4):
     """A random A_l subproblem: W', b', Z' of the next layer, the current A
     and its anchor sigma(Z_l)."""
@@ -349,22 +367,11 @@ def test_activation_step_is_the_least_squares_solution(kernels, activation_step)
     step, and against CG run for as many iterations as the layer is wide."""
     from scipy.linalg import lstsq
 
-    from sktiam._minibatch import MiniBatchStep, Parameters
+    from sktiam._minibatch import Parameters
 
     problem = _activation_problem()
     width = problem["weights"].shape[0]
-    step = MiniBatchStep(
-        xp,
-        Activation("relu"),
-        SquaredLoss(),
-        RHO,
-        GAMMA,
-        0.0,
-        (0.0, 0.0, 0.0),
-        kernels,
-        activation_step=activation_step,
-        cg_iterations=width,
-    )
+    step = _relu_step(kernels, activation_step=activation_step, cg_iterations=width)
     parameters = Parameters(
         (np.zeros((3, width)), problem["weights"]),
         (np.zeros(width), problem["bias"]),
@@ -406,11 +413,7 @@ def test_proximal_weight_step_is_the_least_squares_solution(
     import scipy.sparse
     from scipy.linalg import lstsq
 
-    from sktiam._minibatch import (
-        PROXIMAL_WEIGHT_FRACTION,
-        MiniBatchStep,
-        Rows,
-    )
+    from sktiam._minibatch import PROXIMAL_WEIGHT_FRACTION, Rows
 
     rng = _rng(5)
     columns, outputs, tau = 11, 4, 2.5
@@ -420,17 +423,7 @@ def test_proximal_weight_step_is_the_least_squares_solution(
     target = rng.randn(rows, outputs)
     weights = rng.uniform(0.2, 2.0, rows) if weighted else np.ones(rows)
     weights /= weights.sum()
-    step = MiniBatchStep(
-        xp,
-        Activation("relu"),
-        SquaredLoss(),
-        RHO,
-        GAMMA,
-        0.0,
-        (0.6, 0.6, 0.0),
-        kernels,
-        weight_step="proximal",
-    )
+    step = _relu_step(kernels, (0.6, 0.6, 0.0), weight_step="proximal")
     batch = Rows(
         scipy.sparse.csr_matrix(inputs) if sparse else inputs,
         target,
@@ -453,24 +446,14 @@ def test_proximal_weight_step_with_decay_and_three_inertias(rows):
     third inertia, the step is docs/algorithm.md's formula, ``W+ = C - (rho
     A^T S A + mu I)^-1 rho A^T S R(P) - (alpha/tau) P`` and ``W+ + p3 (W+ -
     W)``, computed here with an explicit inverse."""
-    from sktiam._minibatch import PROXIMAL_WEIGHT_FRACTION, MiniBatchStep, Rows
+    from sktiam._minibatch import PROXIMAL_WEIGHT_FRACTION, Rows
 
     rng = _rng(6)
     columns, outputs, tau, alpha, p3 = 11, 4, 2.5, 0.3, 0.2
     inputs = rng.randn(rows, columns)
     coef, centre, point = (rng.randn(columns, outputs) for _ in range(3))
     bias, target = rng.randn(outputs), rng.randn(rows, outputs)
-    step = MiniBatchStep(
-        xp,
-        Activation("relu"),
-        SquaredLoss(),
-        RHO,
-        GAMMA,
-        0.0,
-        (0.6, 0.3, p3),
-        NUMPY,
-        weight_step="proximal",
-    )
+    step = _relu_step(NUMPY, (0.6, 0.3, p3), weight_step="proximal")
     residual = inputs @ point + bias - target
     new = step.proximal_weights(
         coef, centre, point, inputs, residual, Rows(inputs, target, None), alpha, tau
