@@ -424,6 +424,25 @@ def weight_power_iterations(count: int) -> Iterator[None]:
         minibatch_module.WEIGHT_POWER_ITERATIONS = saved
 
 
+@contextmanager
+def auto_alpha_ceiling(estimator: type, ceiling: float | None) -> Iterator[None]:
+    """Give ``estimator``'s ``alpha="auto"`` the ceiling ``ceiling`` meanwhile.
+
+    The ceiling is a class attribute of each estimator (the classifier's
+    ``2e-3``, the regressor's ``6.4e-4``), read at each fit; this sets it and
+    restores it on leaving, so that a study can fit a ceiling other than the
+    estimator's. None leaves it as it is. Measurement instrumentation, as
+    :func:`weight_power_iterations` is.
+    """
+    saved = estimator._auto_alpha_ceiling
+    if ceiling is not None:
+        estimator._auto_alpha_ceiling = ceiling
+    try:
+        yield
+    finally:
+        estimator._auto_alpha_ceiling = saved
+
+
 def probed_fit(model: Any, X: Any, y: Any, probe: Any) -> tuple[float, list]:
     """Fit a TIAM estimator, calling ``probe(model)`` after every iteration.
 

@@ -457,3 +457,40 @@ def test_large_tables_docs_show_the_reports_of_the_committed_records():
         for text in reports:
             missing = [x for x in text.splitlines() if x and x.strip() not in lines]
             assert not missing, (page, missing)
+
+
+def test_auto_alpha_ceiling_sets_the_alpha_a_fit_resolves_and_restores_it():
+    from benchmarks.measure import auto_alpha_ceiling
+    from sktiam import TIAMClassifier, TIAMRegressor
+
+    # 30 rows of 4 columns, 4 * 10 = 40 first-layer weights: under the rows'
+    # count the rule gives the ceiling itself.
+    X = np.random.RandomState(0).normal(size=(30, 4))
+    y = X[:, 0]
+    model = TIAMRegressor(hidden_layer_sizes=(10,), max_iter=1, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.alpha_ == 6.4e-4
+    with auto_alpha_ceiling(TIAMRegressor, 2e-3), pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.alpha_ == 2e-3
+    assert TIAMClassifier._auto_alpha_ceiling == 2e-3
+    with pytest.raises(RuntimeError), auto_alpha_ceiling(TIAMRegressor, 1.0):
+        raise RuntimeError
+    with auto_alpha_ceiling(TIAMRegressor, None):
+        assert TIAMRegressor._auto_alpha_ceiling == 6.4e-4
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    assert model.alpha_ == 6.4e-4
+
+
+def test_the_ceiling_stage_changes_only_the_ceiling():
+    from benchmarks import sweep_step
+
+    base = sweep_step.PROXIMAL_BASES["regression"]
+    for name in sweep_step.CEILING:
+        step = name.split(", alpha ceiling")[0]
+        assert step in (f"{base}, proximal W step", f"{base}, prox-linear W step")
+        assert sweep_step.CONFIGS[name] == sweep_step.CONFIGS[step]
+        assert sweep_step.AUTO_ALPHA_CEILINGS[name] in (2e-3, 6.4e-3)
+    assert sweep_step.CEILING_BASE not in sweep_step.AUTO_ALPHA_CEILINGS
