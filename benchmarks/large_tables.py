@@ -60,6 +60,16 @@ CAPS = {
 #: One ``alpha`` for every layer: the settings the ``alpha`` columns were
 #: recorded at, before the output layer had a weight decay of its own.
 ONE_ALPHA = {"output_alpha_factor": 1.0}
+#: Fitted on a later day than the ``defaults`` columns, one after the
+#: other: the W step of 0.3.0's first defaults (``"prox-linear"``, with the
+#: momentum of 0.98 and three power iterations per W step, which the
+#: ``defaults`` records predate) and ``weight_step="auto"``, which takes the
+#: proximal step on every table here (their rows outnumber the first
+#: layer's weights).
+REFITTED = {
+    "prox-linear W step, refitted": {"weight_step": "prox-linear"},
+    "W step by the rows": {"weight_step": "auto"},
+}
 #: Per task: the tables, adam's estimator, TIAM's, and the methods: adam
 #: (None) and TIAM with these settings, at these values of ``alpha`` with one
 #: ``alpha`` for every layer, and at its defaults.
@@ -74,6 +84,7 @@ TASKS: dict[str, tuple[dict, Any, Any, dict[str, Any]]] = {
             "alpha auto": {"alpha": "auto", **ONE_ALPHA},
             "alpha 1e-4": {"alpha": 1e-4, **ONE_ALPHA},
             "defaults": {},
+            **REFITTED,
         },
     ),
     "regression": (
@@ -86,8 +97,9 @@ TASKS: dict[str, tuple[dict, Any, Any, dict[str, Any]]] = {
             "alpha auto": {"alpha": "auto", **ONE_ALPHA},
             "alpha 1e-4": {"alpha": 1e-4, **ONE_ALPHA},
             "defaults": {},
-            "defaults, refitted": {},
+            "prox-linear W step, refitted": REFITTED["prox-linear W step, refitted"],
             "proximal, ceiling 2e-3": {"weight_step": "proximal"},
+            "W step by the rows": REFITTED["W step by the rows"],
         },
     ),
 }
@@ -95,10 +107,7 @@ TASKS: dict[str, tuple[dict, Any, Any, dict[str, Any]]] = {
 #: (:func:`benchmarks.measure.auto_alpha_ceiling`). The regressor's proximal
 #: W step with the classifier's ceiling was within 0.15 point of adam on
 #: the sweep's five regression sets (docs/defaults_sweep.md); it is fitted
-#: here beside the regressor's defaults of the same day (``defaults,
-#: refitted``: the ``defaults`` records are those of the day they were
-#: made, before the momentum of 0.98 and the W step's third power
-#: iteration).
+#: here beside the prox-linear step of the same day.
 AUTO_ALPHA_CEILINGS = {"proximal, ceiling 2e-3": 2e-3}
 
 # Records are keyed by method, table and seed, not by task.

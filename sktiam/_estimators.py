@@ -81,7 +81,7 @@ class BaseTIAM(BaseEstimator, ABC):
         "extrapolation_inertia": [Interval(Real, 0, 1, closed="left")],
         "inertia_schedule": [StrOptions(set(INERTIA_SCHEDULES))],
         "activation_step": [StrOptions(set(ACTIVATION_STEPS))],
-        "weight_step": [StrOptions(set(WEIGHT_STEPS))],
+        "weight_step": [StrOptions({*WEIGHT_STEPS, "auto"})],
         "batch_rounds": [Interval(Integral, 1, None, closed="left")],
         "monotone": ["boolean"],
         "box_epsilon": [Interval(Real, 0, None, closed="neither")],
@@ -342,6 +342,9 @@ class BaseTIAM(BaseEstimator, ABC):
             inputs_copied=source is None and not backend.is_numpy,
             batch_size=batch_size,
             rounds=self.batch_rounds,
+            # "auto" as the full data set resolves it: a validation split
+            # can only turn the proximal step into the smaller prox-linear.
+            weight_step=self._weight_step(sample_weight, layer_units),
         )
         # A sample of weight 0 contributes nothing to F: training without it is
         # exactly training with it.
@@ -388,6 +391,7 @@ class BaseTIAM(BaseEstimator, ABC):
             if self.alpha == "auto"
             else float(self.alpha)
         )
+        self.weight_step_ = self._weight_step(sample_weight, layer_units)
         solver = TIAMSolver(xp, self._config(activation, loss, dtype, batch_weight))
         if incremental and hasattr(self, "_solver_state"):
             # Through the host, so that the state takes this call's dtype
@@ -469,8 +473,20 @@ class BaseTIAM(BaseEstimator, ABC):
             relaxation=self._relaxation(),
             inertia_schedule=self.inertia_schedule,
             activation_step=self.activation_step,
-            weight_step=self.weight_step,
+            weight_step=self.weight_step_,
             rounds=self.batch_rounds,
+        )
+
+    def _weight_step(self, sample_weight: np.ndarray, layer_units: list[int]) -> str:
+        """Return the W step of these rows: ``weight_step``, resolved if ``"auto"``.
+
+        ``"auto"`` counts rows as ``alpha="auto"`` does: a weight of k is k
+        rows (:func:`auto_weight_step`).
+        """
+        if self.weight_step != "auto":
+            return self.weight_step
+        return auto_weight_step(
+            float(np.sum(sample_weight)), layer_units[0] * layer_units[1]
         )
 
     def _batch_size(self, n_samples: int, incremental: bool) -> int | None:
@@ -783,6 +799,29 @@ def auto_alpha(n_samples: float, first_layer_weights: int, ceiling: float) -> fl
     )
 
 
+def auto_weight_step(n_samples: float, first_layer_weights: int) -> str:
+    """Return the mini-batch ``W_l`` step of ``weight_step="auto"``.
+
+    ``"proximal"`` where the training rows outnumber the first layer's
+    weights (inputs times first-layer units), ``"prox-linear"`` elsewhere.
+    The proximal step fits each batch's coupling term exactly: where the
+    rows are many it learns more per epoch, and where they are few it
+    fits them faster than it generalises (docs/defaults_sweep.md, "The
+    W step by the rows").
+
+    Parameters
+    ----------
+    n_samples, first_layer_weights
+        As for :func:`auto_alpha`: the training rows, each counted by its
+        sample weight, and the entries of ``W_1``.
+
+    Returns
+    -------
+    weight_step : {"proximal", "prox-linear"}
+    """
+    return "proximal" if n_samples > first_layer_weights else "prox-linear"
+
+
 #: Ratio of the largest to the smallest column range (max - min) above which
 #: ``fit`` warns that X is not standardised.
 SCALE_RATIO_LIMIT = 1e3
@@ -1015,7 +1054,7 @@ _PARAMETERS_DOC = """
         which solve it as well on the layers measured, without a
         factorisation. Full batch always takes the paper's step.
 
-    weight_step : {"prox-linear", "proximal"}, default="prox-linear"
+    weight_step : {"auto", "prox-linear", "proximal"}, default=WEIGHT_STEP_DEFAULT
         How a mini-batch step takes each ``W_l`` step. ``"prox-linear"``
         linearises the coupling term ``(rho/2) ||Z_l - A_{l-1} W_l - b_l||^2``
         and steps ``1/tau`` along its gradient, the paper's step: slow along
@@ -1027,7 +1066,12 @@ _PARAMETERS_DOC = """
         directions and learns more per epoch (our choice, not the paper's;
         docs/algorithm.md, "Mini-batch TIAM"). It fits the training rows
         faster than it generalises: on MNIST-5k a larger ``alpha`` recovers
-        the test accuracy. Full batch always takes the paper's step.
+        the test accuracy. ``"auto"`` takes ``"proximal"`` where the training
+        rows (counted by their sample weights) outnumber the first layer's
+        weights, where learning per epoch limits the fit more than
+        overfitting does, and ``"prox-linear"`` elsewhere
+        (:func:`auto_weight_step`; docs/defaults_sweep.md). Full batch
+        always takes the paper's step.
 
     batch_rounds : int, default=ROUNDS_DEFAULT
         Rounds of a mini-batch step on each batch: after the first, the
@@ -1159,6 +1203,11 @@ _ATTRIBUTES_DOC = """
         The hidden layers' L2 penalty of the last call to ``fit`` or
         ``partial_fit``: ``alpha``, or the value ``alpha="auto"`` chose for
         its rows. The output layer's is ``alpha_ * output_alpha_factor``.
+
+    weight_step_ : str
+        The mini-batch ``W_l`` step of the last call to ``fit`` or
+        ``partial_fit``: ``weight_step``, or the step ``weight_step="auto"``
+        chose for its rows.
 
     intercepts_ : list of ndarray of shape (n_units_out,)
         Biases ``b_l`` of each layer.
@@ -1633,7 +1682,7 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         extrapolation_inertia=0.0,
         inertia_schedule="constant",
         activation_step="prox-linear",
-        weight_step="prox-linear",
+        weight_step="auto",
         batch_rounds=1,
         monotone=True,
         box_epsilon=100.0,
@@ -1790,6 +1839,7 @@ for _estimator in (TIAMClassifier, TIAMRegressor):
         parameters=_PARAMETERS_DOC.lstrip()
         .replace("ALPHA_DEFAULT", repr(_defaults["alpha"]))
         .replace("ROUNDS_DEFAULT", repr(_defaults["batch_rounds"]))
-        .replace("OUTPUT_FACTOR_DEFAULT", repr(_defaults["output_alpha_factor"])),
+        .replace("OUTPUT_FACTOR_DEFAULT", repr(_defaults["output_alpha_factor"]))
+        .replace("WEIGHT_STEP_DEFAULT", repr(_defaults["weight_step"])),
         attributes=_ATTRIBUTES_DOC.lstrip(),
     )

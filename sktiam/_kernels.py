@@ -19,6 +19,7 @@ itself and does not read again are handed over.
 """
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -312,7 +313,6 @@ class NumpyKernels(ArrayKernels):
         super().__init__(xp)
         self.np = numpy
         self.scipy_linalg = scipy.linalg
-        self._threads = None
 
     def scalar(self, value: Any, like: Array) -> float:
         return float(value)
@@ -434,11 +434,7 @@ class NumpyKernels(ArrayKernels):
 
     def _one_thread(self) -> contextlib.AbstractContextManager:
         """Return a context in which BLAS and LAPACK run on one thread."""
-        if self._threads is None:
-            from threadpoolctl import ThreadpoolController
-
-            self._threads = ThreadpoolController()
-        return self._threads.limit(limits=1, user_api="blas")
+        return _threadpool_controller().limit(limits=1, user_api="blas")
 
     def conjugate_gradient(self, matrix: Array, rows: Array, iterations: int) -> Array:
         """:meth:`ArrayKernels.conjugate_gradient`, in place on four buffers."""
@@ -568,3 +564,16 @@ class NumpyKernels(ArrayKernels):
             np.maximum(direction, -cap, out=direction)
             z -= direction
         return losses, z, residual
+
+
+@functools.cache
+def _threadpool_controller() -> Any:
+    """Return the process's ``threadpoolctl.ThreadpoolController``, made once.
+
+    Making one inspects every loaded library; once per process, not per fit,
+    is enough: the BLAS and LAPACK it limits are NumPy's and SciPy's, loaded
+    before the first solve.
+    """
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()

@@ -26,6 +26,12 @@ ROW_OVERHEAD = 16
 MINI_BATCH_WORKSPACE_FACTOR = 4
 MINI_BATCH_ROW_OVERHEAD = 5
 PARAMETER_COPIES = 12
+#: The proximal W step's working arrays (``weight_step="proximal"``), per
+#: layer of ``d`` inputs at batches of ``m`` rows: ``PROXIMAL_SQUARES``
+#: arrays of ``min(m, d)`` squared numbers (the system, its factor, their
+#: copies and the products around them); calibrated in the same way, with
+#: the proximal step's fits added.
+PROXIMAL_SQUARES = 6
 
 
 class InsufficientMemoryError(MemoryError, ValueError):
@@ -43,6 +49,7 @@ def training_state_bytes(
     inputs_copied: bool,
     batch_size: int | None = None,
     rounds: int = 1,
+    weight_step: str = "prox-linear",
 ) -> int:
     """Return an estimate from above of the bytes one fit allocates.
 
@@ -61,6 +68,9 @@ def training_state_bytes(
     rounds : int, default=1
         Rounds of the mini-batch step per batch (the estimators'
         ``batch_rounds``); ignored in full batch.
+    weight_step : {"prox-linear", "proximal"}, default="prox-linear"
+        The mini-batch ``W_l`` step (the estimators' ``weight_step_``);
+        ignored in full batch.
 
     Returns
     -------
@@ -77,8 +87,10 @@ def training_state_bytes(
         row; and the copies of the ``P`` weights and biases. More than one
         round adds ``m (sum_l d_l + sum_hidden d_l)`` to the batch's state:
         the centres and the activations' anchors of the next round, made
-        while the last round's auxiliaries are alive. Only the
-        ``n``-proportional term grows with the data, by a few numbers a row.
+        while the last round's auxiliaries are alive. The proximal W step
+        adds ``6 sum_l min(m, d_{l-1})^2``, its systems and the arrays
+        around them. Only the ``n``-proportional term
+        grows with the data, by a few numbers a row.
     """
     outputs = layer_units[1:]
     hidden = layer_units[1:-1]
@@ -112,6 +124,10 @@ def training_state_bytes(
         for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:], strict=True)
     )
     numbers = rows * state + int(n_samples) * per_row + PARAMETER_COPIES * parameters
+    if weight_step == "proximal":
+        numbers += PROXIMAL_SQUARES * sum(
+            min(rows, fan_in) ** 2 for fan_in in layer_units[:-1]
+        )
     return int(itemsize) * int(numbers)
 
 
@@ -131,6 +147,7 @@ def check_memory(
     inputs_copied: bool,
     batch_size: int | None = None,
     rounds: int = 1,
+    weight_step: str = "prox-linear",
 ) -> int:
     """Raise :class:`InsufficientMemoryError` if a fit would not fit in memory.
 
@@ -139,7 +156,7 @@ def check_memory(
     backend : Backend
         Where the fit runs; its free memory is read from CuPy on a GPU and
         from the operating system on the CPU.
-    n_samples, layer_units, itemsize, inputs_copied, batch_size, rounds
+    n_samples, layer_units, itemsize, inputs_copied, batch_size, rounds, weight_step
         As for :func:`training_state_bytes`.
 
     Returns
@@ -148,7 +165,13 @@ def check_memory(
         The estimate, when it fits or when the free memory is unknown.
     """
     needed = training_state_bytes(
-        n_samples, layer_units, itemsize, inputs_copied, batch_size, rounds
+        n_samples,
+        layer_units,
+        itemsize,
+        inputs_copied,
+        batch_size,
+        rounds,
+        weight_step,
     )
     free = available_bytes(backend)
     if free is not None and needed > free:

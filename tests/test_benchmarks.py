@@ -268,8 +268,13 @@ def test_the_momentum_stage_moves_only_the_first_two_inertias(task):
         sweep_step._estimator(name, task, 0, None).get_params()
         for name in sweep_step.MOMENTUM[task]
     )
-    # 0.98 became both estimators' default.
-    assert moved == defaults.get_params()
+    # 0.98 became both estimators' default; the regressor's weight step
+    # became "auto" after it (the rows stage).
+    expected = defaults.get_params()
+    if task == "regression":
+        assert moved["weight_step"] == "prox-linear"
+        expected["weight_step"] = "prox-linear"
+    assert moved == expected
     changed = {k for k in moved if moved[k] != control[k]}
     assert changed == {"center_inertia", "gradient_inertia"}
     assert control["center_inertia"] == control["gradient_inertia"] == 0.95
@@ -494,3 +499,20 @@ def test_the_ceiling_stage_changes_only_the_ceiling():
         assert sweep_step.CONFIGS[name] == sweep_step.CONFIGS[step]
         assert sweep_step.AUTO_ALPHA_CEILINGS[name] in (2e-3, 6.4e-3)
     assert sweep_step.CEILING_BASE not in sweep_step.AUTO_ALPHA_CEILINGS
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_rows_stage_changes_only_the_weight_step(task):
+    from benchmarks import sweep_step
+    from sktiam import TIAMClassifier, TIAMRegressor
+
+    base = sweep_step.PROXIMAL_BASES[task]
+    (name,) = sweep_step.ROWS[task]
+    control = sweep_step._estimator(base, task, 0, None).get_params()
+    rows = sweep_step._estimator(name, task, 0, None).get_params()
+    assert {k for k in rows if rows[k] != control[k]} == {"weight_step"}
+    assert (control["weight_step"], rows["weight_step"]) == ("prox-linear", "auto")
+    estimator = TIAMClassifier if task == "classification" else TIAMRegressor
+    defaults = estimator(hidden_layer_sizes=(100, 100), random_state=0).get_params()
+    # The regressor took it as its default; the classifier kept its control.
+    assert defaults == (rows if task == "regression" else control)

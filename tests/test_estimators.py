@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import fit_quietly
+from helpers import assert_same_parameters, fit_quietly
 from scipy import sparse
 from sklearn.base import clone
 from sklearn.datasets import (
@@ -378,6 +378,52 @@ def test_alpha_auto_trains_as_the_alpha_it_chose():
     assert streamed.partial_fit(X, y).alpha_ == pytest.approx(2e-3 * 40 / 300)
     with pytest.raises(InvalidParameterError, match="alpha"):
         TIAMClassifier(alpha="large").fit(X, y)
+
+
+def test_weight_step_auto_is_proximal_where_rows_outnumber_first_layer_weights():
+    # 4 features and 10 first-layer units: 40 weights.
+    X, y = _blobs(n=300)
+    params = dict(hidden_layer_sizes=(10,), max_iter=5, random_state=0)
+    fits = {}
+    for rows in (30, 40, 41, 300):
+        auto = fit_quietly(
+            TIAMClassifier(weight_step="auto", **params), X[:rows], y[:rows]
+        )
+        assert auto.weight_step_ == ("proximal" if rows > 40 else "prox-linear")
+        fits[rows] = auto
+    # "auto" trains as the step it chose, and the choice matters.
+    for rows, step, other in (
+        (300, "proximal", "prox-linear"),
+        (30, "prox-linear", "proximal"),
+    ):
+        chosen = fit_quietly(
+            TIAMClassifier(weight_step=step, **params), X[:rows], y[:rows]
+        )
+        assert chosen.weight_step_ == step
+        assert_same_parameters(fits[rows], chosen)
+        moved = fit_quietly(
+            TIAMClassifier(weight_step=other, **params), X[:rows], y[:rows]
+        )
+        assert not np.array_equal(moved.coefs_[0], chosen.coefs_[0])
+    # Rows count by their sample weights, as alpha="auto"'s do: 30 rows of
+    # weight 2 are 60 rows.
+    weighted = fit_quietly(
+        TIAMClassifier(weight_step="auto", **params),
+        X[:30],
+        y[:30],
+        sample_weight=np.full(30, 2.0),
+    )
+    assert weighted.weight_step_ == "proximal"
+    # "auto" is the regressor's default, not the classifier's. 20 rows of a
+    # regression on one feature: 10 weights.
+    assert TIAMRegressor().weight_step == "auto"
+    assert TIAMClassifier().weight_step == "prox-linear"
+    regressor = fit_quietly(TIAMRegressor(**params), X[:20, :1], X[:20, 1])
+    assert regressor.weight_step_ == "proximal"
+    regressor = fit_quietly(TIAMRegressor(**params), X[:20], X[:20, 1])
+    assert regressor.weight_step_ == "prox-linear"
+    with pytest.raises(InvalidParameterError, match="weight_step"):
+        TIAMClassifier(weight_step="exact").fit(X, y)
 
 
 def test_sample_weight_counts_as_repeated_samples():

@@ -62,6 +62,9 @@ def test_one_epoch_of_one_batch_is_the_lifted_sweep_written_out():
     rng = np.random.RandomState(0)
     X, y = rng.randn(60, 3), rng.randn(60)
     params = dict(
+        # The paper's W step, which the transcription writes out (the
+        # regressor's "auto" takes the proximal one on these rows).
+        weight_step="prox-linear",
         hidden_layer_sizes=(5,),
         batch_size=60,
         shuffle=False,
@@ -558,6 +561,9 @@ def test_epochs_of_batches_are_the_step_written_out(
     X, y = rng.randn(80, 3), rng.randn(80)
     weights = rng.uniform(0.5, 2.0, 80) if weighted else np.ones(80)
     params = dict(
+        # The paper's W step, which the transcription writes out (the
+        # regressor's "auto" takes the proximal one on these rows).
+        weight_step="prox-linear",
         hidden_layer_sizes=(6, 5),
         activation=activation,
         batch_size=20,
@@ -600,6 +606,9 @@ def test_rounds_and_exact_activation_steps_are_the_step_written_out(
     rng = np.random.RandomState(1)
     X, y = rng.randn(60, 3), rng.randn(60)
     params = dict(
+        # The paper's W step, which the transcription writes out (the
+        # regressor's "auto" takes the proximal one on these rows).
+        weight_step="prox-linear",
         hidden_layer_sizes=(6, 5),
         batch_size=20,
         shuffle=False,
