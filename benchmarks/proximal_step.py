@@ -20,11 +20,8 @@ and prints both tables.
 """
 
 import json
-import time
-import warnings
 from pathlib import Path
 
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
 from sktiam import TIAMClassifier
@@ -32,6 +29,7 @@ from sktiam import TIAMClassifier
 from .datasets import DATASETS, split
 from .learning_table import ADAM_EPOCHS, adam_curve, table, tiam_curve
 from .machine import cpu_ticks, others_share_between
+from .measure import fit_once
 from .sweep_step import CAPS
 
 RESULTS = Path(__file__).resolve().parent / "results" / "proximal_step.json"
@@ -45,17 +43,13 @@ STEPS = {
 
 
 def _whole_fit(model, data) -> dict:
-    ticks = cpu_ticks()
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(data.X_train, data.y_train)
-    seconds = time.perf_counter() - start
+    """Fit ``model`` once, timed (:func:`benchmarks.measure.fit_once`)."""
+    done = fit_once(model, data)
     return {
         "score": float(model.score(data.X_test, data.y_test)),
         "n_iter": int(model.n_iter_),
-        "time": seconds,
-        "others_share": others_share_between(ticks, cpu_ticks()),
+        "time": done.wall,
+        "others_share": done.others_share,
     }
 
 

@@ -62,20 +62,22 @@ import argparse
 import json
 import math
 import sys
-import time
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from sktiam import TIAMClassifier, TIAMRegressor
 
 from .datasets import DATASETS, split
 from .machine import cpu_ticks, others_share_between
-from .measure import auto_alpha_ceiling, probed_fit, weight_power_iterations
+from .measure import (
+    auto_alpha_ceiling,
+    fit_once,
+    probed_fit,
+    weight_power_iterations,
+)
 from .methods import MOMENTUM_095
 
 SWEEP_DATASETS = [
@@ -415,17 +417,12 @@ def _fit_adam(dataset: str, seed: int) -> dict:
     """Fit adam; return its test score, fit time and iterations."""
     data = split(DATASETS[dataset], seed)
     model = _estimator("adam", DATASETS[dataset].task, seed, CAPS.get(dataset))
-    ticks = cpu_ticks()
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(data.X_train, data.y_train)
-    wall = time.perf_counter() - start
+    done = fit_once(model, data)
     return {
         "score": float(model.score(data.X_test, data.y_test)),
-        "time": wall,
+        "time": done.wall,
         "n_iter": int(model.n_iter_),
-        "others_share": others_share_between(ticks, cpu_ticks()),
+        "others_share": done.others_share,
     }
 
 
