@@ -5,15 +5,19 @@ equal those of an independent, shorter fit that saw no fault, and say what
 happened with a warning.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from helpers import assert_same_parameters, fit_quietly
+from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
 from sktiam import TIAMClassifier, TIAMRegressor
 from sktiam._minibatch import MiniBatchStep
-from sktiam._solver import TIAMSolver
+from sktiam._solver import LOSS_RISE, TIAMSolver
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(80, 4)
@@ -236,3 +240,59 @@ def test_a_diverging_mini_batch_fit_stops_and_keeps_the_last_good_parameters(ine
         TIAMRegressor(**{**params, "max_iter": stopped}), X_many, y_many / y_many.std()
     )
     assert_same_parameters(model, reference)
+
+
+def _diabetes_with_raw_targets():
+    """Diabetes' training split, features standardised, targets left raw (25-346)."""
+    X_all, y_all = load_diabetes(return_X_y=True)
+    X_train, _, y_train, _ = train_test_split(X_all, y_all, random_state=0)
+    return StandardScaler().fit_transform(X_train), y_train
+
+
+def test_a_fit_that_ends_with_its_loss_risen_keeps_its_lowest_loss_parameters(
+    monkeypatch,
+):
+    """On raw targets (a mean of 152), this fit's training loss is lowest at
+    epoch 2 and then rises and stays up: the stopping rule ends it 11 epochs
+    later, 55% above its lowest. The model keeps the parameters of the epoch
+    with the lowest loss, equal to those of a fit stopped there, and says
+    so; the curves keep every epoch run."""
+    X_raw, y_raw = _diabetes_with_raw_targets()
+    params = dict(activation_penalty=0.2, random_state=0)
+    model = TIAMRegressor(**params)
+    with pytest.warns(ConvergenceWarning, match="rose") as record:
+        model.fit(X_raw, y_raw)
+    curve = np.asarray(model.loss_curve_)
+    lowest = int(np.argmin(curve)) + 1
+    assert curve[-1] > (1 + LOSS_RISE) * curve.min() + model.tol
+    assert len(curve) == model.n_iter_ > lowest
+    message = str(next(w.message for w in record if "rose" in str(w.message)))
+    assert f"iteration {lowest}" in message and "standardise the targets" in message
+    _assert_finite_and_usable(model, X_raw)
+    reference = fit_quietly(TIAMRegressor(max_iter=lowest, **params), X_raw, y_raw)
+    assert_same_parameters(model, reference)
+    # The same fit with the rule switched off keeps its last parameters.
+    monkeypatch.setattr("sktiam._solver.LOSS_RISE", np.inf)
+    last = fit_quietly(TIAMRegressor(**params), X_raw, y_raw)
+    assert last.loss_curve_ == model.loss_curve_
+    assert model.score(X_raw, y_raw) > last.score(X_raw, y_raw)
+
+
+def test_a_fit_that_ends_near_its_lowest_loss_keeps_its_last_parameters():
+    """Here the last loss is 2% above the lowest, within the rule's 5%: the
+    loss wavers at its floor, and the model keeps the last epoch's
+    parameters, as MLPClassifier's do, with no warning of a rise."""
+    X_raw, y_raw = _diabetes_with_raw_targets()
+    params = dict(activation_penalty=0.3, random_state=0)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = TIAMRegressor(**params).fit(X_raw, y_raw)
+    assert not any("rose" in str(w.message) for w in record)
+    curve = np.asarray(model.loss_curve_)
+    lowest = int(np.argmin(curve)) + 1
+    assert curve.min() < curve[-1] <= (1 + LOSS_RISE) * curve.min() + model.tol
+    assert lowest < model.n_iter_ < model.max_iter
+    last = fit_quietly(TIAMRegressor(max_iter=model.n_iter_, **params), X_raw, y_raw)
+    assert_same_parameters(model, last)
+    at_lowest = fit_quietly(TIAMRegressor(max_iter=lowest, **params), X_raw, y_raw)
+    assert not np.array_equal(model.coefs_[0], at_lowest.coefs_[0])
