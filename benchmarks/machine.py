@@ -250,13 +250,14 @@ def tiam_minibatch_flops_per_epoch(
     layer_units: list[int],
     n_samples: int,
     power_iterations: int = WEIGHT_POWER_ITERATIONS,
+    rounds: int = 1,
 ) -> float:
     """Count the flops of the matrix products in one mini-batch TIAM epoch.
 
-    Per row, with ``S_W`` and ``S_A`` as in :func:`tiam_flops_per_iteration`
-    and ``k`` the power iterations per ``W_l`` step::
+    Per row, with ``S_W`` and ``S_A`` as in :func:`tiam_flops_per_iteration`,
+    ``k`` the power iterations per ``W_l`` step and ``r`` rounds per batch::
 
-        flops = 2 n (3 S_W + S_A) + 4 k n sum_{l=1..L} u_{l-1}
+        flops = 2 n (r (3 S_W + S_A) - (r - 1) u_0 u_1) + 4 r k n sum_{l=1..L} u_{l-1}
 
     - the lift, a forward pass: ``A_{l-1} W_l`` for every layer (``S_W``);
     - each hidden ``A_l`` step: its residual is the lifted ``Z_{l+1}`` minus
@@ -267,7 +268,11 @@ def tiam_minibatch_flops_per_epoch(
       iterations of two matrix-vector products each, ``4 k n u_{l-1}``
       (:data:`sktiam._kernels.WEIGHT_POWER_ITERATIONS`, 3; it was 2 when the
       step-cost records before it were made). The bias steps need only
-      column means.
+      column means;
+    - a round after the first recomputes the centres in place of the lift
+      (``S_W``), but its first ``W_1`` step needs no product at the gradient
+      point: ``X`` times the weights and times those of the momentum are the
+      centres of this round and of the last (``- u_0 u_1``).
 
     The ``A_l`` steps' power iterations, on ``W' W'^T``, do not depend on
     ``n`` and are left out, as are the element-wise operations.
@@ -280,6 +285,8 @@ def tiam_minibatch_flops_per_epoch(
         Training samples ``n``: the rows of all batches.
     power_iterations : int, default=WEIGHT_POWER_ITERATIONS
         Power iterations per ``W_l`` step.
+    rounds : int, default=1
+        Rounds per batch (``batch_rounds``).
 
     Returns
     -------
@@ -290,5 +297,6 @@ def tiam_minibatch_flops_per_epoch(
         a * b for a, b in zip(layer_units[:-1], layer_units[1:], strict=True)
     ]
     s_w, s_a = sum(weight_sizes), sum(weight_sizes[1:])
-    power = 4.0 * power_iterations * n_samples * sum(layer_units[:-1])
-    return 2.0 * n_samples * (3 * s_w + s_a) + power
+    power = 4.0 * rounds * power_iterations * n_samples * sum(layer_units[:-1])
+    products = rounds * (3 * s_w + s_a) - (rounds - 1) * weight_sizes[0]
+    return 2.0 * n_samples * products + power

@@ -89,7 +89,7 @@ def flop_ratio(layer_units: list[int], step: dict) -> float:
     defaults = TIAMClassifier().get_params()
     rounds = step.get("batch_rounds", defaults["batch_rounds"])
     activation_step = step.get("activation_step", defaults["activation_step"])
-    tiam = rounds * tiam_minibatch_flops_per_epoch(layer_units, 1)
+    tiam = tiam_minibatch_flops_per_epoch(layer_units, 1, rounds=rounds)
     hidden = list(zip(layer_units[1:-1], layer_units[2:], strict=True))
     if activation_step == "cg":
         tiam += rounds * CG_ITERATIONS * 2.0 * sum(u * u for u, _ in hidden)

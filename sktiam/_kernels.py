@@ -177,6 +177,24 @@ class ArrayKernels:
         """Return ``inputs @ weights + bias - target``, the coupling residual."""
         return inputs @ weights + bias - target
 
+    def extrapolated_residual(
+        self,
+        current: Array,
+        previous: Array,
+        bias_change: Array,
+        target: Array,
+        factor: float,
+    ) -> Array:
+        """Return ``current - target + factor ((current - previous) - bias_change)``.
+
+        With ``current = A W + b`` and ``previous = A W' + b'``, this is the
+        coupling residual ``A (W + factor (W - W')) + b - target`` at the
+        extrapolated weights, with ``bias_change = b - b'``, and no product.
+        """
+        if not factor:
+            return current - target
+        return current - target + factor * ((current - previous) - bias_change)
+
     def scaled_step(
         self, start: Array, gradient: Array, scale: float, tau: Array
     ) -> Array:
@@ -365,6 +383,15 @@ class NumpyKernels(ArrayKernels):
         out = inputs @ weights
         out += bias
         out -= target
+        return out
+
+    def extrapolated_residual(self, current, previous, bias_change, target, factor):
+        out = current - target
+        if factor:
+            change = current - previous
+            change -= bias_change
+            change *= factor
+            out += change
         return out
 
     def scaled_step(self, start, gradient, scale, tau):

@@ -206,11 +206,13 @@ class MiniBatchStep:
         centres, lifted = self.lift(parameters, rows)
         auxiliaries = Auxiliaries(tuple(centres), tuple(lifted))
         loss = output_residual = hidden_residual = None
+        earlier = None
         for round_index in range(self.rounds):
             if round_index:
+                earlier = centres[0]
                 centres = self.centres(parameters, rows, auxiliaries.activations)
             parameters, steps, auxiliaries, report = self.round(
-                parameters, steps, rows, centres, auxiliaries, lifted=not round_index
+                parameters, steps, rows, centres, auxiliaries, earlier
             )
             if loss is None:
                 loss = report.loss + self.regularisation(parameters.previous_coefs)
@@ -233,15 +235,19 @@ class MiniBatchStep:
         rows: Rows,
         centres: list[Array],
         auxiliaries: Auxiliaries,
-        lifted: bool,
+        earlier: Array | None = None,
     ) -> tuple[Parameters, StepSizes, Auxiliaries, BatchReport]:
         """Take one round on a batch: the auxiliaries from the top down, then W, b.
 
         ``centres`` are ``V_l = A_{l-1} W_l + b_l`` at the current weights
-        and auxiliaries; ``lifted`` says that the auxiliaries are the lift's,
-        where ``A_l = sigma(Z_l)`` exactly. The report's loss is the data
-        term of the loss at ``V_L``, the forward network's when ``lifted``.
+        and auxiliaries. ``earlier`` is None in the first round, whose
+        auxiliaries are the lift's, where ``A_l = sigma(Z_l)`` exactly; in
+        a later round it is the last round's ``V_1 = X W_1' + b_1'``, at the
+        weights of the momentum (:meth:`update_weights`). The report's loss
+        is the data term of the loss at ``V_L``, the forward network's in
+        the first round.
         """
+        lifted = earlier is None
         xp = self.xp
         coefs, intercepts = parameters.coefs, parameters.intercepts
         last = len(coefs) - 1
@@ -287,6 +293,7 @@ class MiniBatchStep:
                 rows,
                 weight_taus[layer],
                 weight_directions[layer],
+                None if layer or lifted else (centres[0], earlier),
             )
             new_coefs.append(coef)
             new_intercepts.append(
@@ -452,6 +459,7 @@ class MiniBatchStep:
         rows: Rows,
         tau: Array,
         direction: Array,
+        products: tuple[Array, Array] | None = None,
     ) -> tuple[Array, Array, Array]:
         """Return the triple-inertial step on ``W_l``, its tau and vector.
 
@@ -470,6 +478,13 @@ class MiniBatchStep:
         :data:`~sktiam._kernels.WEIGHT_POWER_ITERATIONS` power iterations.
         With ``weight_step="proximal"`` the data term's gradient is
         preconditioned instead (:meth:`proximal_weights`).
+
+        ``products`` is None, or ``(V, V')`` with ``V = A W + b`` and
+        ``V' = A W_prev + b_prev``, the same rows' products at the weights
+        and at those of the momentum (the first layer in a round after the
+        first, whose ``A = X`` the last round multiplied by ``W_prev``).
+        The residual at the gradient point then needs no product with
+        ``A``: ``A point + b - Z = V - Z + p2 ((V - V') - (b - b_prev))``.
         """
         kernels = self.kernels
         p1, p2, p3 = self.inertia
@@ -479,9 +494,16 @@ class MiniBatchStep:
             point = centre
         else:
             point = kernels.extrapolate(coef, previous, p2) if p2 else coef
-        residual = kernels.residual(
-            inputs, point, parameters.intercepts[layer], preactivations
-        )
+        bias = parameters.intercepts[layer]
+        if products is None:
+            residual = kernels.residual(inputs, point, bias, preactivations)
+        else:
+            residual = kernels.extrapolated_residual(
+                *products,
+                bias - parameters.previous_intercepts[layer],
+                preactivations,
+                p2,
+            )
         rho = self.rho
         alpha = self.output_alpha if layer == len(parameters.coefs) - 1 else self.alpha
         # rho A^T S R = rho_S A^T (w R): with equal weights, w = 1 and

@@ -516,3 +516,67 @@ def test_the_rows_stage_changes_only_the_weight_step(task):
     defaults = estimator(hidden_layer_sizes=(100, 100), random_state=0).get_params()
     # The regressor took it as its default; the classifier kept its control.
     assert defaults == (rows if task == "regression" else control)
+
+
+@pytest.mark.parametrize("rounds", [1, 2, 3])
+def test_the_mini_batch_flop_count_is_the_products_a_step_makes(rounds):
+    """Every product of a batch step counted as it is made, by kernels that
+    count: the flops that grow with the batch's rows are those of
+    ``tiam_minibatch_flops_per_epoch``, per row."""
+    from benchmarks.machine import tiam_minibatch_flops_per_epoch
+    from sktiam._activations import Activation
+    from sktiam._kernels import NumpyKernels
+    from sktiam._losses import SoftmaxCrossEntropy
+    from sktiam._minibatch import MiniBatchStep, Parameters, Rows, StepSizes
+
+    def flops(a, b):
+        # Two per multiply-add; ``a`` may be a vector, ``b`` a vector.
+        rows = a.shape[0] if a.ndim == 2 else 1
+        return 2 * rows * a.shape[-1] * (b.shape[1] if b.ndim == 2 else 1)
+
+    class Counting(NumpyKernels):
+        count = 0
+
+        def matmul(self, a, b, transpose_a=False, transpose_b=False):
+            self.count += flops(a.T if transpose_a else a, b.T if transpose_b else b)
+            return super().matmul(a, b, transpose_a, transpose_b)
+
+        def affine(self, inputs, weights, bias):
+            self.count += flops(inputs, weights)
+            return super().affine(inputs, weights, bias)
+
+        def residual(self, inputs, weights, bias, target):
+            self.count += flops(inputs, weights)
+            return super().residual(inputs, weights, bias, target)
+
+    units = [13, 11, 7, 5]
+    rng = np.random.RandomState(0)
+    coefs = tuple(rng.randn(a, b) for a, b in zip(units[:-1], units[1:], strict=True))
+    intercepts = tuple(rng.randn(b) for b in units[1:])
+    previous = tuple(c + 0.1 * rng.randn(*c.shape) for c in coefs)
+    parameters = Parameters(coefs, intercepts, previous, intercepts)
+    steps = StepSizes(
+        (1.0,) * 3,
+        tuple(np.ones(a) for a in units[:-1]),
+        (1.0,) * 2,
+        tuple(np.ones(a) for a in units[1:-1]),
+    )
+    counts = []
+    for n_rows in (20, 50):
+        kernels = Counting(np)
+        step = MiniBatchStep(
+            np,
+            Activation("relu"),
+            SoftmaxCrossEntropy(),
+            0.1,
+            0.1,
+            1e-3,
+            (0.9, 0.9, 0.0),
+            kernels,
+            rounds=rounds,
+        )
+        targets = np.eye(units[-1])[rng.randint(0, units[-1], n_rows)]
+        step(parameters, steps, Rows(rng.randn(n_rows, units[0]), targets, None))
+        counts.append(kernels.count)
+    per_row = (counts[1] - counts[0]) / 30
+    assert per_row == tiam_minibatch_flops_per_epoch(units, 1, rounds=rounds)
