@@ -16,6 +16,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import assert_all_finite, check_random_state, column_or_1d
 from sklearn.utils._param_validation import (
+    Hidden,
     Interval,
     InvalidParameterError,
     Options,
@@ -67,7 +68,12 @@ class BaseTIAM(BaseEstimator, ABC):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions(set(ACTIVATIONS) | set(NON_MONOTONE_ACTIVATIONS))],
+        # The non-monotone ones pass here, to be refused by name in _fit,
+        # and are left out of the list that an unknown name is shown.
+        "activation": [
+            StrOptions(set(ACTIVATIONS)),
+            Hidden(StrOptions(set(NON_MONOTONE_ACTIVATIONS))),
+        ],
         "negative_slope": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
         "output_alpha_factor": [Interval(Real, 0, None, closed="left")],
@@ -613,6 +619,21 @@ class BaseTIAM(BaseEstimator, ABC):
             stratify = (
                 np.argmax(targets, axis=1) if targets.shape[1] > 1 else targets[:, 0]
             )
+            counts = np.unique(stratify, return_counts=True)[1]
+            n_training = X.shape[0] - n_validation
+            if counts.min() < 2 or min(n_validation, n_training) < counts.size:
+                warnings.warn(
+                    "early_stopping=True holds out a validation set stratified "
+                    "by class, which needs at least 2 rows of each class and "
+                    f"at least {counts.size} rows (one per class) on each side; "
+                    f"the smallest class has {counts.min()} row(s), and "
+                    f"validation_fraction={self.validation_fraction} leaves "
+                    f"{n_validation} validation and {n_training} training "
+                    "rows. The validation set is drawn without stratification.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+                stratify = None
         train, held_out = train_test_split(
             np.arange(X.shape[0]),
             random_state=random_state,
@@ -633,22 +654,30 @@ class BaseTIAM(BaseEstimator, ABC):
 
     def _check_network(self, layer_units: list[int], incremental: bool) -> None:
         """Refuse to continue training a network of other layer sizes."""
-        fitted = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
-        if fitted != layer_units:
-            what = (
-                "partial_fit continues the network of the previous call"
-                if incremental
-                else "warm_start=True needs the network of the previous fit"
+        fitted = [int(self.coefs_[0].shape[0])] + [int(c.shape[1]) for c in self.coefs_]
+        if fitted == layer_units:
+            return
+        what = (
+            "partial_fit continues the network of the previous call"
+            if incremental
+            else "warm_start=True needs the network of the previous fit"
+        )
+        start_again = (
+            "call fit to start again" if incremental else "set warm_start=False"
+        )
+        # The inputs' count was checked against n_features_in_ before.
+        if fitted[1:-1] != layer_units[1:-1]:
+            change = f"Change hidden_layer_sizes back, or {start_again}."
+        else:
+            change = (
+                f"y gives {layer_units[-1]} output(s) where the previous fit "
+                f"had {fitted[-1]} (the number of classes or labels, or of "
+                f"target columns): pass targets of that kind, or {start_again}."
             )
-            undo = (
-                "Change hidden_layer_sizes back, or call fit to start again."
-                if incremental
-                else "Change hidden_layer_sizes back, or set warm_start=False."
-            )
-            raise ValueError(
-                f"{what}: it had layer sizes {fitted}, this call asks for "
-                f"{layer_units}. {undo}"
-            )
+        raise ValueError(
+            f"{what}: it had layer sizes {fitted}, this call asks for "
+            f"{layer_units}. {change}"
+        )
 
     # -- prediction ------------------------------------------------------------
 
@@ -1159,7 +1188,11 @@ _PARAMETERS_DOC = """
         ``tol``): at once at the defaults.
 
     validation_fraction : float in (0, 1), default=0.1
-        Fraction of the training data held out for early stopping.
+        Fraction of the training data held out for early stopping. A
+        classifier's held-out rows are stratified by class; where that
+        cannot be done (a class of one row, or more classes than rows on
+        either side), they are drawn without stratification, with a
+        warning.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the validation split, the weight initialisation and the order
@@ -1440,7 +1473,7 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             ):
                 raise ValueError(
                     "warm_start=True needs the classes of the previous fit "
-                    f"{list(self.classes_)}; y has classes {list(classes)}."
+                    f"{self.classes_.tolist()}; y has classes {classes.tolist()}."
                 )
         targets = self._label_binarizer.transform(y).astype(dtype)
         if len(self.classes_) == 1:

@@ -907,8 +907,10 @@ class TIAMSolver:
         ``last`` is the state's count of completed iterations. A fit whose
         last training loss is more than :data:`LOSS_RISE` (plus ``tol``)
         above its lowest since the schedule settled has gone wrong: it ends
-        with the parameters of that lowest loss. Any other ends with its
-        last parameters, as MLPClassifier's fits do.
+        with the parameters that ended the iteration of that lowest loss.
+        (In mini-batch, an epoch's loss is the mean of its batches' losses
+        before their steps, so those parameters' own loss may differ.) Any
+        other fit ends with its last parameters, as MLPClassifier's do.
         """
         lowest, iteration, parameters = self._lowest
         if (
@@ -917,7 +919,10 @@ class TIAMSolver:
             and self._loss_curve[-1] > (1 + LOSS_RISE) * lowest + self._tol
         ):
             self._good = parameters
-            return f"iteration {iteration}, the lowest training loss ({lowest:.3g})"
+            return (
+                f"iteration {iteration}, whose training loss in loss_curve_ "
+                f"({lowest:.3g}) was the lowest"
+            )
         return f"iteration {last}"
 
     def _back_to_lowest(self, state: SolverState) -> SolverState:

@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import InvalidParameterError
 
 from sktiam import TIAMClassifier, TIAMRegressor, UnscaledInputWarning
@@ -355,6 +356,57 @@ def test_regressor_alpha_auto_is_its_own_alpha_scaled_by_weights_over_rows():
     # No hidden layer: the first layer's weights are the output layer's, 4 x 1.
     linear = TIAMRegressor(hidden_layer_sizes=(), max_iter=2, random_state=0)
     assert fit_quietly(linear, X[:20], y[:20]).alpha_ == pytest.approx(6.4e-4 * 4 / 20)
+
+
+@pytest.mark.parametrize(
+    "classes, fraction, held_out",
+    [
+        ("a class of one row", 0.1, 12),
+        ("more classes than validation rows", 0.01, 2),
+    ],
+)
+def test_early_stopping_draws_an_unstratified_split_where_strata_are_too_small(
+    classes, fraction, held_out
+):
+    """Where a stratified split cannot be drawn (scikit-learn's splitter
+    refuses it), the validation set is drawn without stratification, as
+    MLPClassifier draws it for several classes, with a warning that says
+    why; the validation set is then the unstratified split's rows."""
+    from sklearn.model_selection import train_test_split
+
+    X, y = _blobs(n=120)
+    if classes == "a class of one row":
+        y = y.copy()
+        y[y == 2] = 1
+        y[0] = 2
+    model = TIAMClassifier(
+        early_stopping=True,
+        validation_fraction=fraction,
+        hidden_layer_sizes=(6,),
+        max_iter=3,
+        random_state=0,
+    )
+    with pytest.warns(UserWarning, match="without stratification"):
+        fit_quietly(model, X, y)
+    # The split the model drew, recomputed: the same generator state, no strata.
+    _, validation = train_test_split(
+        np.arange(120),
+        random_state=check_random_state(0),
+        test_size=fraction,
+    )
+    assert validation.size == held_out
+    assert model.best_validation_score_ == pytest.approx(
+        model.score(X[validation], y[validation])
+    )
+
+
+def test_early_stopping_stratifies_where_it_can():
+    X, y = _blobs(n=120)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        fit_quietly(
+            TIAMClassifier(early_stopping=True, max_iter=2, random_state=0), X, y
+        )
 
 
 def test_alpha_auto_trains_as_the_alpha_it_chose():

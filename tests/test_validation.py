@@ -6,6 +6,7 @@ far as the solver would be a bug, so the solver is replaced by a function that
 fails the test.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -316,3 +317,65 @@ def test_warm_start_rejects_a_changed_network(change, message):
     model.set_params(**change)
     with pytest.raises(ValueError, match=message):
         model.fit(X, y)
+
+
+def test_warm_start_names_the_classes_as_the_user_gave_them():
+    model = TIAMClassifier(**{**SMALL, "warm_start": True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, Y_CLASS)
+    with pytest.raises(
+        ValueError, match=re.escape("fit [0, 1, 2]; y has classes [0, 1, 2, 3]")
+    ):
+        model.fit(X, np.arange(40) % 4)
+
+
+@pytest.mark.parametrize(
+    "Estimator, first, second, message",
+    [
+        (
+            TIAMClassifier,
+            (X, np.c_[Y_CLASS == 0, Y_CLASS == 1].astype(int)),
+            (X, (Y_CLASS == 0).astype(int)),
+            "y gives 1 output(s) where the previous fit had 2",
+        ),
+        (
+            TIAMRegressor,
+            (X, Y_REAL),
+            (X, np.c_[Y_REAL, Y_REAL]),
+            "y gives 2 output(s) where the previous fit had 1",
+        ),
+        (
+            TIAMRegressor,
+            (X, Y_REAL),
+            (X[:, :2], Y_REAL),
+            "X has 2 features, but TIAMRegressor is expecting 3 features",
+        ),
+    ],
+    ids=["multilabel to binary", "one target to two", "fewer features"],
+)
+def test_warm_start_says_which_end_of_the_network_changed(
+    Estimator, first, second, message
+):
+    """Layer sizes that change at the input or the output come from the
+    data, not from hidden_layer_sizes: the message says which, and does not
+    ask to change hidden_layer_sizes back."""
+    model = Estimator(**{**SMALL, "warm_start": True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(*first)
+    with pytest.raises(ValueError, match=re.escape(message)) as raised:
+        model.fit(*second)
+    assert "hidden_layer_sizes" not in str(raised.value)
+
+
+def test_an_unknown_activation_lists_only_the_usable_ones():
+    """The non-monotone activations are refused by name with their own
+    message, so the list shown for an unknown name leaves them out."""
+    from sktiam._activations import ACTIVATIONS, NON_MONOTONE_ACTIVATIONS
+
+    with pytest.raises(InvalidParameterError) as raised:
+        TIAMClassifier(activation="cube").fit(X, Y_CLASS)
+    message = str(raised.value)
+    assert all(f"'{name}'" in message for name in ACTIVATIONS)
+    assert not any(f"'{name}'" in message for name in NON_MONOTONE_ACTIVATIONS)
