@@ -1774,6 +1774,15 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         return "continuous"
 
     def _encode_targets(self, y, dtype, reset, incremental):
+        if y.dtype.kind in "mMSU":
+            # NumPy converts these to floats, but the model would predict
+            # floats on a scale the user never gave (nanoseconds since 1970,
+            # or the digits of text).
+            raise ValueError(
+                f"TIAMRegressor needs numeric targets; y has dtype {y.dtype}. "
+                "Convert it to numbers first (for dates, for example, the "
+                "days since a reference date)."
+            )
         if y.dtype.kind not in "biuf":
             try:
                 y = y.astype(np.float64)

@@ -113,6 +113,24 @@ CASES = [
         ValueError,
         "numeric targets",
     ),
+    (
+        "regression y of numbers written as strings",
+        fit(TIAMRegressor, y=Y_REAL.astype(str)),
+        ValueError,
+        "y has dtype <U",
+    ),
+    (
+        "regression y of dates",
+        fit(TIAMRegressor, y=np.arange(40).astype("datetime64[D]")),
+        ValueError,
+        "y has dtype datetime64.*Convert it to numbers first",
+    ),
+    (
+        "regression y of durations",
+        fit(TIAMRegressor, y=np.arange(40).astype("timedelta64[s]")),
+        ValueError,
+        "y has dtype timedelta64",
+    ),
     ("y shorter than X", fit(y=Y_CLASS[:30]), ValueError, "inconsistent numbers"),
     ("y None", fit_without_y(), ValueError, "requires y to be passed"),
     (
