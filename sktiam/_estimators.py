@@ -333,8 +333,10 @@ class BaseTIAM(BaseEstimator, ABC):
         # The weights are divided by their sum, which must not overflow.
         if np.max(sample_weight) > np.finfo(dtype).max / sample_weight.size:
             raise ValueError(
-                "sample_weight sums to infinity; divide the weights by a constant: "
-                "only their ratios matter."
+                "sample_weight sums to infinity; divide the weights by a "
+                "constant. The data terms use only their ratios, but alpha "
+                "counts a weight of k as k rows, as MLPClassifier's does: "
+                "scale alpha with them to keep the same penalty."
             )
         batch_size = self._batch_size(X.shape[0], incremental)
         # Before the first copy of the data: the state of the full data set
