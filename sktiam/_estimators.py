@@ -1510,7 +1510,11 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights. A weight of ``k`` counts as ``k``
-            copies of the sample.
+            copies of the sample, as in MLPClassifier: the L2 penalty,
+            ``alpha="auto"`` and ``weight_step="auto"`` read the weights'
+            sum as the number of rows. Weights scaled to sum to 1 act as one
+            row, and make a given ``alpha`` ``n_samples`` times stronger;
+            weights with a mean of 1 keep the penalty of unweighted rows.
 
         Returns
         -------
@@ -1545,7 +1549,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
             labels are the columns of ``y``.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
+            Non-negative sample weights, counted as in ``fit``: a weight of
+            ``k`` is ``k`` copies of the sample.
 
         Returns
         -------
@@ -1816,7 +1821,11 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights. A weight of ``k`` counts as ``k``
-            copies of the sample.
+            copies of the sample, as in MLPClassifier: the L2 penalty,
+            ``alpha="auto"`` and ``weight_step="auto"`` read the weights'
+            sum as the number of rows. Weights scaled to sum to 1 act as one
+            row, and make a given ``alpha`` ``n_samples`` times stronger;
+            weights with a mean of 1 keep the penalty of unweighted rows.
 
         Returns
         -------
@@ -1844,7 +1853,8 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
             The target values.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative sample weights.
+            Non-negative sample weights, counted as in ``fit``: a weight of
+            ``k`` is ``k`` copies of the sample.
 
         Returns
         -------
