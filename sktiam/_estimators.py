@@ -253,7 +253,10 @@ class BaseTIAM(BaseEstimator, ABC):
         if not hasattr(sizes, "__iter__"):
             sizes = [sizes]
         sizes = list(sizes)
-        if any(not isinstance(s, Integral) or s < 1 for s in sizes):
+        # A bool is an Integral, but (True,) is no layer size a user meant.
+        if any(
+            not isinstance(s, Integral) or isinstance(s, bool) or s < 1 for s in sizes
+        ):
             raise InvalidParameterError(
                 "hidden_layer_sizes must contain positive integers only, got "
                 f"{self.hidden_layer_sizes!r}."
@@ -568,6 +571,14 @@ class BaseTIAM(BaseEstimator, ABC):
             self.best_loss_ = None if self.early_stopping else np.inf
             self.best_validation_score_ = -np.inf if self.early_stopping else None
             self.t_ = 0
+        else:
+            # A warm start may switch early stopping on or off (partial_fit
+            # runs without it): the other mode's attributes describe no part
+            # of this call.
+            if self.early_stopping:
+                self.best_loss_ = None
+            else:
+                self.validation_scores_ = self.best_validation_score_ = None
         self.n_iter_ = result.n_iter
         self.t_ += result.n_samples_seen
         self.loss_curve_ += result.loss_curve

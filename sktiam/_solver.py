@@ -913,18 +913,27 @@ class TIAMSolver:
         before their steps, so those parameters' own loss may differ.) Any
         other fit ends with its last parameters, as MLPClassifier's do.
         """
+        if not self._risen(last):
+            return f"iteration {last}"
         lowest, iteration, parameters = self._lowest
-        if (
-            self._loss_curve
+        self._good = parameters
+        return (
+            f"iteration {iteration}, whose training loss in loss_curve_ "
+            f"({lowest:.3g}) was the lowest"
+        )
+
+    def _risen(self, last: int) -> bool:
+        """Return whether the last loss is over :data:`LOSS_RISE` above the lowest.
+
+        Above ``(1 + LOSS_RISE)`` times the lowest since the schedule
+        settled, plus ``tol``, where that lowest is not at ``last``.
+        """
+        lowest, iteration, _ = self._lowest
+        return (
+            bool(self._loss_curve)
             and iteration != last
             and self._loss_curve[-1] > (1 + LOSS_RISE) * lowest + self._tol
-        ):
-            self._good = parameters
-            return (
-                f"iteration {iteration}, whose training loss in loss_curve_ "
-                f"({lowest:.3g}) was the lowest"
-            )
-        return f"iteration {last}"
+        )
 
     def _back_to_lowest(self, state: SolverState) -> SolverState:
         """Return the state a fit that ended by its rules ends with.
@@ -933,9 +942,9 @@ class TIAMSolver:
         parameters of its lowest loss (:meth:`_kept_iteration`), with a
         warning.
         """
-        kept = self._kept_iteration(state.iteration)
-        if kept == f"iteration {state.iteration}":
+        if not self._risen(state.iteration):
             return state
+        kept = self._kept_iteration(state.iteration)
         warnings.warn(
             f"TIAM's training loss rose from its lowest and stayed up, to "
             f"{self._loss_curve[-1]:.3g} at the last iteration "

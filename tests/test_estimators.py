@@ -400,6 +400,25 @@ def test_early_stopping_draws_an_unstratified_split_where_strata_are_too_small(
     )
 
 
+def test_a_warm_start_that_switches_early_stopping_keeps_its_attributes_apt():
+    """best_loss_ is None with early stopping, and the validation attributes
+    are None without it, also when a warm start switches the mode; each
+    then describes the fits of its own mode."""
+    X, y = _blobs(n=120)
+    model = TIAMClassifier(warm_start=True, max_iter=3, tol=0.0, random_state=0)
+    fit_quietly(model, X, y)
+    assert model.best_loss_ == min(model.loss_curve_)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+    fit_quietly(model.set_params(early_stopping=True), X, y)
+    assert model.best_loss_ is None
+    assert len(model.validation_scores_) == 3
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    fit_quietly(model.set_params(early_stopping=False), X, y)
+    assert model.validation_scores_ is None and model.best_validation_score_ is None
+    assert model.best_loss_ == min(model.loss_curve_[-3:])
+    assert len(model.loss_curve_) == 9
+
+
 def test_early_stopping_stratifies_where_it_can():
     X, y = _blobs(n=120)
     with warnings.catch_warnings():

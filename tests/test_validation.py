@@ -278,6 +278,12 @@ CASES = [
         "positive integers",
     ),
     (
+        "hidden layer of size True",
+        fit(hidden_layer_sizes=(True,)),
+        InvalidParameterError,
+        "positive integers",
+    ),
+    (
         "hidden layer of a negative size",
         fit(hidden_layer_sizes=-3),
         InvalidParameterError,
