@@ -1472,7 +1472,37 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         if reset or not hasattr(self, "classes_"):
             self._label_binarizer = _label_binarizer(y)
             self.classes_ = self._label_binarizer.classes_
-        elif target_type != "multilabel-indicator":
+        elif (target_type == "multilabel-indicator") != (
+            self._label_binarizer.y_type_ == "multilabel-indicator"
+        ):
+            kinds = {True: "multilabel", False: "single-label"}
+            previous = self._label_binarizer.y_type_ == "multilabel-indicator"
+            what = (
+                "partial_fit continues the model of the previous call"
+                if incremental
+                else "warm_start=True needs the targets of the previous fit"
+            )
+            raise ValueError(
+                f"{what}, which were {kinds[previous]}; y is "
+                f"{kinds[not previous]}. Pass {kinds[previous]} targets, or "
+                + (
+                    "call fit to start again."
+                    if incremental
+                    else "set warm_start=False."
+                )
+            )
+        elif target_type == "multilabel-indicator":
+            if y.shape[1] != len(self.classes_):
+                what = (
+                    "partial_fit continues the model of the previous call"
+                    if incremental
+                    else "warm_start=True needs the labels of the previous fit"
+                )
+                raise ValueError(
+                    f"{what}, which had {len(self.classes_)} label columns; "
+                    f"y has {y.shape[1]}."
+                )
+        else:
             classes = np.unique(y)
             if incremental:
                 unknown = np.setdiff1d(classes, self.classes_)

@@ -360,8 +360,8 @@ def test_warm_start_names_the_classes_as_the_user_gave_them():
         (
             TIAMClassifier,
             (X, np.c_[Y_CLASS == 0, Y_CLASS == 1].astype(int)),
-            (X, (Y_CLASS == 0).astype(int)),
-            "y gives 1 output(s) where the previous fit had 2",
+            (X, np.c_[Y_CLASS == 0, Y_CLASS == 1, Y_CLASS == 2].astype(int)),
+            "which had 2 label columns; y has 3",
         ),
         (
             TIAMRegressor,
@@ -376,7 +376,7 @@ def test_warm_start_names_the_classes_as_the_user_gave_them():
             "X has 2 features, but TIAMRegressor is expecting 3 features",
         ),
     ],
-    ids=["multilabel to binary", "one target to two", "fewer features"],
+    ids=["two labels to three", "one target to two", "fewer features"],
 )
 def test_warm_start_says_which_end_of_the_network_changed(
     Estimator, first, second, message
@@ -403,3 +403,26 @@ def test_an_unknown_activation_lists_only_the_usable_ones():
     message = str(raised.value)
     assert all(f"'{name}'" in message for name in ACTIVATIONS)
     assert not any(f"'{name}'" in message for name in NON_MONOTONE_ACTIVATIONS)
+
+
+@pytest.mark.parametrize(
+    "incremental", [False, True], ids=["warm start", "partial_fit"]
+)
+def test_switching_between_multilabel_and_single_label_targets_is_named(incremental):
+    """LabelBinarizer's own error ("not fitted with multilabel input")
+    names neither the warm start nor partial_fit."""
+    single = (Y_CLASS == 0).astype(int)
+    multilabel = np.c_[Y_CLASS == 0, Y_CLASS == 1].astype(int)
+    for first, second, message in [
+        (single, multilabel, "which were single-label; y is multilabel"),
+        (multilabel, single, "which were multilabel; y is single-label"),
+    ]:
+        model = TIAMClassifier(**{**SMALL, "warm_start": not incremental})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, first)
+        with pytest.raises(ValueError, match=message):
+            if incremental:
+                model.partial_fit(X, second)
+            else:
+                model.fit(X, second)
