@@ -816,3 +816,58 @@ def test_the_proximal_weight_step_learns_more_per_epoch():
         scores[step] = model.score(X_test, y_test)
     assert losses["proximal"] < 0.6 * losses["prox-linear"], losses
     assert scores["proximal"] > scores["prox-linear"] - 0.01, scores
+
+
+@pytest.mark.parametrize(
+    "Estimator, params",
+    [
+        (TIAMRegressor, {"weight_step": "proximal", "batch_rounds": 2}),
+        (
+            TIAMClassifier,
+            {
+                "weight_step": "proximal",
+                "batch_rounds": 3,
+                "center_inertia": 0.7,
+                "gradient_inertia": 0.3,
+            },
+        ),
+        (TIAMClassifier, {"activation": "tanh", "batch_rounds": 2}),
+    ],
+    ids=["proximal regressor", "proximal, unequal inertias", "tanh"],
+)
+@pytest.mark.parametrize("weighted", [False, True], ids=["equal", "weighted"])
+def test_later_rounds_first_layer_residual_equals_the_product(
+    monkeypatch, Estimator, params, weighted
+):
+    """In a round after the first, the first layer's residual at the
+    gradient point comes from this round's and the last round's centres;
+    computed as the product ``X point + b - Z`` instead, the fit is the
+    same to rounding, for the steps the written-out test does not cover."""
+    from sktiam._minibatch import MiniBatchStep
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 5)
+    target = X[:, 0] - X[:, 1] ** 2
+    y = target if Estimator is TIAMRegressor else (target > 0).astype(int)
+    weights = rng.rand(300) + 0.5 if weighted else None
+
+    def fitted():
+        model = Estimator(
+            hidden_layer_sizes=(8, 6), max_iter=5, tol=0.0, random_state=0, **params
+        )
+        return fit_quietly(model, X, y, sample_weight=weights)
+
+    by_centres = fitted()
+    update = MiniBatchStep.update_weights
+    monkeypatch.setattr(
+        MiniBatchStep,
+        "update_weights",
+        lambda self, *args: update(self, *args[:7], None),
+    )
+    by_product = fitted()
+    for got, expected in zip(
+        by_centres.coefs_ + by_centres.intercepts_,
+        by_product.coefs_ + by_product.intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_allclose(got, expected, rtol=1e-11, atol=1e-12)
