@@ -402,7 +402,12 @@ class BaseTIAM(BaseEstimator, ABC):
             if self.alpha == "auto"
             else float(self.alpha)
         )
-        self.weight_step_ = self._weight_step(sample_weight, layer_units)
+        # Full batch always takes the paper's step, whatever weight_step says.
+        self.weight_step_ = (
+            "prox-linear"
+            if batch_size is None
+            else self._weight_step(sample_weight, layer_units)
+        )
         solver = TIAMSolver(xp, self._config(activation, loss, dtype, batch_weight))
         if incremental and hasattr(self, "_solver_state"):
             # Through the host, so that the state takes this call's dtype
@@ -1253,7 +1258,8 @@ _ATTRIBUTES_DOC = """
     weight_step_ : str
         The mini-batch ``W_l`` step of the last call to ``fit`` or
         ``partial_fit``: ``weight_step``, or the step ``weight_step="auto"``
-        chose for its rows.
+        chose for its rows; ``"prox-linear"``, the paper's step, in full
+        batch, which always takes it.
 
     intercepts_ : list of ndarray of shape (n_units_out,)
         Biases ``b_l`` of each layer.

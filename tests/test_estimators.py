@@ -493,6 +493,14 @@ def test_weight_step_auto_is_proximal_where_rows_outnumber_first_layer_weights()
     assert regressor.weight_step_ == "proximal"
     regressor = fit_quietly(TIAMRegressor(**params), X[:20], X[:20, 1])
     assert regressor.weight_step_ == "prox-linear"
+    # Full batch takes the paper's step whatever weight_step says, and
+    # weight_step_ says so: its fit is the same with either setting.
+    full = {"batch_size": None, **params}
+    for step in ("auto", "proximal"):
+        model = fit_quietly(TIAMClassifier(weight_step=step, **full), X, y)
+        assert model.weight_step_ == "prox-linear"
+        paper = fit_quietly(TIAMClassifier(weight_step="prox-linear", **full), X, y)
+        assert_same_parameters(model, paper)
     with pytest.raises(InvalidParameterError, match="weight_step"):
         TIAMClassifier(weight_step="exact").fit(X, y)
 

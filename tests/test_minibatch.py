@@ -16,6 +16,10 @@ from sktiam import TIAMClassifier, TIAMRegressor
 from sktiam._kernels import POWER_ITERATIONS, WEIGHT_POWER_ITERATIONS, ArrayKernels
 from sktiam._minibatch import PROX_RESIDUAL_TOLERANCE
 
+#: The paper's W step, which the written-out transcriptions below take (the
+#: regressor's default, "auto", takes the proximal one on their rows).
+PAPER_W_STEP = {"weight_step": "prox-linear"}
+
 
 def _blobs(n=200, seed=0):
     X, y = make_blobs(
@@ -62,9 +66,7 @@ def test_one_epoch_of_one_batch_is_the_lifted_sweep_written_out():
     rng = np.random.RandomState(0)
     X, y = rng.randn(60, 3), rng.randn(60)
     params = dict(
-        # The paper's W step, which the transcription writes out (the
-        # regressor's "auto" takes the proximal one on these rows).
-        weight_step="prox-linear",
+        **PAPER_W_STEP,
         hidden_layer_sizes=(5,),
         batch_size=60,
         shuffle=False,
@@ -561,9 +563,7 @@ def test_epochs_of_batches_are_the_step_written_out(
     X, y = rng.randn(80, 3), rng.randn(80)
     weights = rng.uniform(0.5, 2.0, 80) if weighted else np.ones(80)
     params = dict(
-        # The paper's W step, which the transcription writes out (the
-        # regressor's "auto" takes the proximal one on these rows).
-        weight_step="prox-linear",
+        **PAPER_W_STEP,
         hidden_layer_sizes=(6, 5),
         activation=activation,
         batch_size=20,
@@ -606,9 +606,7 @@ def test_rounds_and_exact_activation_steps_are_the_step_written_out(
     rng = np.random.RandomState(1)
     X, y = rng.randn(60, 3), rng.randn(60)
     params = dict(
-        # The paper's W step, which the transcription writes out (the
-        # regressor's "auto" takes the proximal one on these rows).
-        weight_step="prox-linear",
+        **PAPER_W_STEP,
         hidden_layer_sizes=(6, 5),
         batch_size=20,
         shuffle=False,
