@@ -454,6 +454,7 @@ class BaseTIAM(BaseEstimator, ABC):
                     shuffle=self.shuffle,
                     random_state=random_state,
                     incremental=incremental,
+                    warm=not first_pass,
                 )
         finally:
             if bar is not None:
@@ -1229,7 +1230,9 @@ _PARAMETERS_DOC = """
         layer sizes and classes must not change between fits. Each fit
         restarts the momentum, the step sizes and the schedule; the
         per-iteration records (``loss_curve_`` and the others) are appended
-        to, as MLPClassifier appends its ``loss_curve_``.
+        to, as MLPClassifier appends its ``loss_curve_``. A warm start that
+        diverges or overflows keeps the weights it started from, if their
+        training loss, computed once at the start, was the lowest.
 
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where the subproblem solves run, for NumPy, pandas and SciPy sparse

@@ -845,6 +845,17 @@ class MiniBatchEpochs:
         }
         return EpochOutcome(loss / total, objective, bool(ok), record)
 
+    def loss(self, state: Any) -> float:
+        """Return the forward network's training loss at the state, with the L2 term.
+
+        The sample-weighted mean of the rows' losses, which an epoch's loss
+        estimates (:meth:`epoch`), computed a batch at a time
+        (:meth:`TIAMSolver.batched_loss`).
+        """
+        return self.solver.batched_loss(
+            state, self.inputs, self.targets, self.sample_weight, self.batch_size
+        )
+
     def _step(self, relaxation: Any) -> Any:
         """Return this epoch's step: captured in a CUDA graph where it can be.
 
@@ -917,7 +928,7 @@ class MiniBatchEpochs:
             # Let the last batch's arrays go before the next one is sliced.
             rows = auxiliaries = None
             indices = batch if order is None else order[batch]
-            weights = _take(xp, self.sample_weight, indices)
+            weights = take_rows(xp, self.sample_weight, indices)
             if self.equal:
                 batch_weight = batch.stop - batch.start
                 normalised = None
@@ -925,8 +936,8 @@ class MiniBatchEpochs:
                 batch_weight = xp.sum(weights)
                 normalised = xp.reshape(weights / batch_weight, (-1, 1))
             rows = Rows(
-                _take(xp, self.inputs, indices),
-                _take(xp, self.targets, indices),
+                take_rows(xp, self.inputs, indices),
+                take_rows(xp, self.targets, indices),
                 normalised,
             )
             parameters, steps, auxiliaries, report = step(parameters, steps, rows)
@@ -1002,12 +1013,16 @@ def _all_finite(xp: Any, arrays: tuple[Array, ...]) -> Array:
     return xp.all(xp.stack(flags))
 
 
-def _take(xp: Any, array: Array, rows: Any) -> Array:
+def take_rows(xp: Any, array: Array, rows: Any) -> Array:
     """Return the rows ``rows`` (a slice or an index array) of ``array``.
 
-    Slices are views; index arrays gather, in the array's own namespace and
-    on its device. SciPy and CuPy sparse matrices index their rows directly.
+    Slices are views (``array[rows, ...]``: the array API standard does not
+    index a 2-D array by one slice); index arrays gather, in the array's
+    own namespace and on its device. SciPy and CuPy sparse matrices index
+    their rows directly.
     """
-    if isinstance(rows, slice) or hasattr(array, "tocsr"):
+    if hasattr(array, "tocsr"):
         return array[rows]
+    if isinstance(rows, slice):
+        return array[rows, ...]
     return xp.take(array, rows, axis=0)

@@ -37,8 +37,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import gen_batches
 
-from ._activations import PENALTY_PROX_MAX_ITER, Activation
+from ._activations import PENALTY_PROX_MAX_ITER, Activation, device_of
 from ._backend import host_floats
 from ._blocks import (
     ActivationBlock,
@@ -50,7 +51,12 @@ from ._blocks import (
     WeightBlock,
     inertial_step,
 )
-from ._minibatch import PROX_RESIDUAL_TOLERANCE, EpochOutcome, MiniBatchEpochs
+from ._minibatch import (
+    PROX_RESIDUAL_TOLERANCE,
+    EpochOutcome,
+    MiniBatchEpochs,
+    take_rows,
+)
 from ._relaxations import Relaxation
 
 Array = Any
@@ -627,6 +633,34 @@ class TIAMSolver:
         data = batch.samples.mean(self.config.loss.value(xp, output, batch.targets))
         return data + self._regularisation(state)
 
+    def batched_loss(
+        self,
+        state: SolverState,
+        inputs: Array,
+        targets: Array,
+        sample_weight: Array,
+        batch_size: int,
+    ) -> float:
+        """Return :meth:`forward_loss` on these rows, computed a batch at a time.
+
+        No more than a batch's activations are held; the weighted sum of
+        the rows' losses stays on the device and is read once.
+        """
+        xp, config = self.xp, self.config
+        total = xp.zeros((), dtype=targets.dtype, device=device_of(targets))
+        for rows in gen_batches(int(inputs.shape[0]), batch_size):
+            output = forward(
+                xp,
+                config.activation,
+                state.coefs,
+                state.intercepts,
+                take_rows(xp, inputs, rows),
+            )
+            values = config.loss.value(xp, output, take_rows(xp, targets, rows))
+            total = total + xp.sum(take_rows(xp, sample_weight, rows) * values)
+        (data,) = host_floats(xp.stack([total / xp.sum(sample_weight)]))
+        return data + self._regularisation(state)
+
     def _regularisation(self, state: SolverState) -> float:
         """Return ``sum_l (alpha_l/2) ||W_l||^2``, read from the device at once."""
         xp = self.xp
@@ -698,6 +732,7 @@ class TIAMSolver:
         shuffle: bool = False,
         random_state: Any = None,
         incremental: bool = False,
+        warm: bool = False,
     ) -> SolveResult:
         """Train on ``(inputs, targets)`` until the stopping rule or ``max_iter``.
 
@@ -730,6 +765,16 @@ class TIAMSolver:
         whose last training loss is more than :data:`LOSS_RISE` (plus
         ``tol``) above its lowest returns the parameters of that lowest
         loss instead, with a warning (:meth:`_kept_iteration`).
+
+        ``warm=True`` says that ``state`` holds the parameters a fit
+        returned (a warm start). Their training loss, computed once before
+        the first iteration, counts as this fit's first and lowest loss for
+        the divergence test, and a warm start that diverges or overflows
+        keeps whichever of its start and its iterations had the lowest loss,
+        by the rule above. A warm start that ends by its rules is judged on
+        its own iterations only: its first epochs may rise a little above
+        the loss it started from, since its momentum and step sizes start
+        afresh.
         """
         if batch_size is None:
             driver: _FullBatch | MiniBatchEpochs = _FullBatch(
@@ -746,6 +791,8 @@ class TIAMSolver:
             )
         driver.start(state)
         self._start(state, validation_score is not None, tol)
+        if warm and not incremental:
+            self._start_from(state, driver.loss(state))
         try:
             for iteration in range(max_iter):
                 state = self._advance(
@@ -804,6 +851,20 @@ class TIAMSolver:
         self._best = self._good
         self._lowest: tuple[float, int, Any] = (math.inf, 0, self._good)
         self._tol = tol
+        self._warm_start: tuple[float, int, Any] | None = None
+
+    def _start_from(self, state: SolverState, loss: float) -> None:
+        """Count the training loss ``loss`` of a warm start's parameters.
+
+        It becomes the first and lowest loss of the divergence test, and the
+        warm start a candidate for the parameters a failed fit keeps
+        (:meth:`_kept_iteration`). A non-finite loss (parameters that
+        overflow on these rows) counts for nothing.
+        """
+        if not math.isfinite(loss):
+            return
+        self._warm_start = (loss, state.iteration, self._good)
+        state.lowest_loss = state.first_loss = loss
 
     def _advance(
         self,
@@ -837,7 +898,7 @@ class TIAMSolver:
         # Counted over the state's iterations, which go on across partial_fit.
         done = state.iteration
         if outcome is None or not outcome.finite:
-            kept = self._kept_iteration(done)
+            kept = self._kept_iteration(done, failed=True)
             state = self._recovered(state)
             warnings.warn(
                 "TIAM produced a non-finite value (an overflow) at iteration "
@@ -852,7 +913,7 @@ class TIAMSolver:
         loss, objective, record = outcome.loss, outcome.objective, outcome.record
         lowest = state.lowest_loss
         if loss > DIVERGENCE_FACTOR * lowest and loss > state.first_loss:
-            kept = self._kept_iteration(done)
+            kept = self._kept_iteration(done, failed=True)
             state = self._recovered(state)
             warnings.warn(
                 f"TIAM's training loss rose to {loss:.3g} at iteration "
@@ -868,7 +929,8 @@ class TIAMSolver:
             self._stopped = self._failed = True
             return state
         state.lowest_loss = min(lowest, loss)
-        if state.iteration == 0:
+        if state.first_loss == math.inf:
+            # The first iteration's, or a warm start's own (:meth:`_start_from`).
             state.first_loss = loss
         self._best_loss = min(self._best_loss, loss)
         state.iteration += 1
@@ -902,7 +964,7 @@ class TIAMSolver:
             self._stopped = True
         return state
 
-    def _kept_iteration(self, last: int) -> str:
+    def _kept_iteration(self, last: int, failed: bool = False) -> str:
         """Point ``self._good`` at the parameters a fit ends with; say which.
 
         ``last`` is the state's count of completed iterations. A fit whose
@@ -912,27 +974,39 @@ class TIAMSolver:
         (In mini-batch, an epoch's loss is the mean of its batches' losses
         before their steps, so those parameters' own loss may differ.) Any
         other fit ends with its last parameters, as MLPClassifier's do.
+        ``failed`` (a divergence or an overflow) counts a warm start's own
+        loss among the lowest (:meth:`_start_from`).
         """
-        if not self._risen(last):
+        lowest = self._lowest
+        if failed and self._warm_start is not None and self._warm_start[0] < lowest[0]:
+            lowest = self._warm_start
+        if not self._risen(last, lowest):
+            if self._warm_start is not None and last == self._warm_start[1]:
+                return "the warm start (the previous fit's parameters)"
             return f"iteration {last}"
-        lowest, iteration, parameters = self._lowest
-        self._good = parameters
+        loss, iteration, self._good = lowest
+        if lowest is self._warm_start:
+            return (
+                "the warm start (the previous fit's parameters), whose "
+                f"training loss ({loss:.3g}) was lower than any since"
+            )
         return (
             f"iteration {iteration}, whose training loss in loss_curve_ "
-            f"({lowest:.3g}) was the lowest"
+            f"({loss:.3g}) was the lowest"
         )
 
-    def _risen(self, last: int) -> bool:
+    def _risen(self, last: int, lowest: tuple[float, int, Any] | None = None) -> bool:
         """Return whether the last loss is over :data:`LOSS_RISE` above the lowest.
 
-        Above ``(1 + LOSS_RISE)`` times the lowest since the schedule
-        settled, plus ``tol``, where that lowest is not at ``last``.
+        Above ``(1 + LOSS_RISE)`` times ``lowest``'s loss, by default the
+        lowest since the schedule settled, plus ``tol``, where that lowest
+        is not at ``last``.
         """
-        lowest, iteration, _ = self._lowest
+        loss, iteration, _ = self._lowest if lowest is None else lowest
         return (
             bool(self._loss_curve)
             and iteration != last
-            and self._loss_curve[-1] > (1 + LOSS_RISE) * lowest + self._tol
+            and self._loss_curve[-1] > (1 + LOSS_RISE) * loss + self._tol
         )
 
     def _back_to_lowest(self, state: SolverState) -> SolverState:
@@ -1088,6 +1162,10 @@ class _FullBatch:
 
     def restart(self, state: SolverState) -> SolverState:
         return self.solver.restart(state, self.batch)
+
+    def loss(self, state: SolverState) -> float:
+        """Return the forward network's training loss at the state, with the L2 term."""
+        return self.solver.forward_loss(state, self.batch)
 
     def epoch(self, state: SolverState) -> EpochOutcome:
         """Sweep once; return the forward loss, F and the diagnostics."""

@@ -110,6 +110,27 @@ def test_strict_fit_and_predict_equal_numpy(
         )
 
 
+@pytest.mark.parametrize("name, Estimator, data", CASES, ids=[c[0] for c in CASES])
+def test_strict_warm_start_in_order_equals_numpy(name, Estimator, data):
+    """Batches in order are slices of the rows (``shuffle=False``), and a warm
+    start computes its starting loss a batch at a time: both index 2-D
+    arrays as the standard allows."""
+    X, y = data()
+    params = dict(PARAMS, shuffle=False, batch_size=16)
+    reference = _fit(Estimator(**params), X, y)
+    _fit(reference.set_params(warm_start=True, max_iter=3), X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = _fit(Estimator(**params), _strict(X), _strict(y))
+        _fit(model.set_params(warm_start=True, max_iter=3), _strict(X), _strict(y))
+    np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-10)
+    for fitted, expected in zip(
+        model.coefs_ + model.intercepts_,
+        reference.coefs_ + reference.intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_allclose(to_numpy(fitted), expected, rtol=1e-10, atol=1e-10)
+
+
 @pytest.mark.parametrize("Estimator", [TIAMClassifier, TIAMRegressor])
 def test_float32_on_another_device_stays_float32_there(Estimator):
     X, y = _classification(3)

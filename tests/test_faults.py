@@ -5,6 +5,7 @@ equal those of an independent, shorter fit that saw no fault, and say what
 happened with a warning.
 """
 
+import copy
 import warnings
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from helpers import assert_same_parameters, fit_quietly
 from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -296,3 +298,96 @@ def test_a_fit_that_ends_near_its_lowest_loss_keeps_its_last_parameters():
     assert_same_parameters(model, last)
     at_lowest = fit_quietly(TIAMRegressor(max_iter=lowest, **params), X_raw, y_raw)
     assert not np.array_equal(model.coefs_[0], at_lowest.coefs_[0])
+
+
+def _warm_start_case(Estimator, y, **params):
+    """A fit of 400 rows, and a copy of it set to warm-start from its weights."""
+    X_many = np.random.RandomState(2).randn(400, 6)
+    base = dict(hidden_layer_sizes=(16, 16), batch_size=40, random_state=0)
+    model = fit_quietly(Estimator(**base), X_many, y(X_many))
+    warm = copy.deepcopy(model)
+    warm.set_params(warm_start=True, **params)
+    return model, warm, X_many, y(X_many)
+
+
+def _spied_start_loss(monkeypatch):
+    """Record the training loss each warm start computes for its parameters."""
+    seen = []
+    start_from = TIAMSolver._start_from
+
+    def spy(self, state, loss):
+        seen.append(loss)
+        return start_from(self, state, loss)
+
+    monkeypatch.setattr(TIAMSolver, "_start_from", spy)
+    return seen
+
+
+def _sign_of_sum(X_many):
+    return (X_many @ np.arange(1.0, 7.0) + np.sin(3 * X_many[:, 0]) > 0).astype(int)
+
+
+def test_a_warm_start_that_diverges_keeps_the_parameters_it_started_from(
+    monkeypatch,
+):
+    """With extrapolation_inertia=0.3 this warm start's first epoch ends with
+    its loss 27% above the loss it started from, and its second diverges.
+    The divergence test counts the start's own loss, and a failed fit keeps
+    the lowest-loss parameters: the previous fit's, not the first epoch's."""
+    seen = _spied_start_loss(monkeypatch)
+    model, warm, X_many, y = _warm_start_case(
+        TIAMClassifier, _sign_of_sum, extrapolation_inertia=0.3, max_iter=20
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged") as record:
+        warm.fit(X_many, y)
+    message = str(next(w.message for w in record if "diverged" in str(w.message)))
+    assert "the warm start (the previous fit's parameters)" in message
+    assert warm.n_iter_ == 1
+    (start,) = seen
+    assert warm.loss_curve_[-1] > (1 + LOSS_RISE) * start + warm.tol
+    assert_same_parameters(warm, model)
+    assert warm.score(X_many, y) == model.score(X_many, y)
+
+
+def test_a_warm_start_is_judged_on_its_own_epochs_when_it_ends_by_its_rules(
+    monkeypatch,
+):
+    """A warm start's momentum and step sizes start afresh, so its first
+    epochs can rise a little above its start: here 3.7% and 7.3%. That is no
+    failure. The fit keeps its last parameters, as it would without the
+    start's loss, and does not warn of a rise."""
+    seen = _spied_start_loss(monkeypatch)
+    _, warm, X_many, y = _warm_start_case(TIAMClassifier, _sign_of_sum, max_iter=2)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        warm.fit(X_many, y)
+    assert not [w for w in record if "Maximum iterations" not in str(w.message)]
+    (start,) = seen
+    assert warm.loss_curve_[-1] > (1 + LOSS_RISE) * start + warm.tol
+    monkeypatch.setattr(TIAMSolver, "_start_from", lambda self, state, loss: None)
+    _, unseeded, _, _ = _warm_start_case(TIAMClassifier, _sign_of_sum, max_iter=2)
+    fit_quietly(unseeded, X_many, y)
+    assert_same_parameters(warm, unseeded)
+
+
+@pytest.mark.parametrize("batch_size", [7, None], ids=["mini-batch", "full batch"])
+def test_a_warm_starts_loss_is_the_weighted_log_loss_plus_the_l2_term(
+    monkeypatch, batch_size
+):
+    """The loss a warm start counts for its parameters is scikit-learn's
+    log_loss of their predictions with the sample weights, plus
+    (alpha / 2 rows) sum ||W_l||^2 with the output layer's factor, where
+    rows is a batch's summed weight (all rows' in full batch)."""
+    seen = _spied_start_loss(monkeypatch)
+    weights = np.random.RandomState(3).uniform(0.2, 3.0, size=X.shape[0])
+    params = dict(batch_size=batch_size, max_iter=3, **SMALL)
+    model = fit_quietly(TIAMClassifier(**params), X, Y_CLASS, sample_weight=weights)
+    data = log_loss(Y_CLASS, model.predict_proba(X), sample_weight=weights)
+    rows = X.shape[0] if batch_size is None else batch_size
+    rows *= weights.mean()
+    squares = [np.sum(w**2) for w in model.coefs_]
+    factor = model.output_alpha_factor
+    l2 = 0.5 * model.alpha_ / rows * (sum(squares[:-1]) + factor * squares[-1])
+    model.set_params(warm_start=True, max_iter=1)
+    fit_quietly(model, X, Y_CLASS, sample_weight=weights)
+    assert seen == [pytest.approx(data + l2, rel=1e-12)]
