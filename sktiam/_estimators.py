@@ -716,7 +716,7 @@ class BaseTIAM(BaseEstimator, ABC):
                 f"model was fitted on {_describe(fitted)}, {method} got "
                 f"{_describe(source)}."
             )
-        X = _validate_X(self, X, source, reset=False)
+        X = _validate_X(self, X, source, reset=False, fitting=False)
         activation = Activation(self.activation, self.negative_slope)
         if source is None:
             xp = NUMPY.xp
@@ -782,11 +782,19 @@ def _host(value: Any) -> Any:
     return value
 
 
-def _validate_X(estimator: BaseTIAM, X: Any, source: Backend | None, reset: bool):
+def _validate_X(
+    estimator: BaseTIAM,
+    X: Any,
+    source: Backend | None,
+    reset: bool,
+    fitting: bool = True,
+):
     """Validate ``X`` in its own namespace: float32 or float64, 2-D, finite.
 
-    Values so large that their squares overflow are rejected too: the solver
-    squares them, and they would turn into infinities mid-fit.
+    For ``fitting``, values so large that their squares overflow are
+    rejected too: the solver squares them, and they would turn into
+    infinities mid-fit. Prediction does not square X; it checks the
+    network's output instead (:meth:`BaseTIAM._forward_output`).
     """
     try:
         if source is None:
@@ -807,7 +815,8 @@ def _validate_X(estimator: BaseTIAM, X: Any, source: Backend | None, reset: bool
                 "columns first, for example with OneHotEncoder."
             ) from error
         raise
-    _check_magnitude(X, "X")
+    if fitting:
+        _check_magnitude(X, "X")
     return X
 
 
