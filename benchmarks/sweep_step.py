@@ -46,8 +46,9 @@ after it with the W step's three power iterations and with two
 inertias at 0.98 and at 0.95 (:data:`MOMENTUM`), and ``proximal`` both
 after that with ``weight_step="proximal"`` (:data:`PROXIMAL`), and
 ``ceiling`` the regressor's with other ceilings of ``alpha="auto"``
-(:data:`CEILING`), and ``rows`` both with ``weight_step="auto"``
-(:data:`ROWS`), all on split seeds 0-2.
+(:data:`CEILING`), ``rows`` both with ``weight_step="auto"``
+(:data:`ROWS`), and ``activation`` both at their defaults with
+``activation_step="exact"`` (:data:`ACTIVATION`), all on split seeds 0-2.
 Every configuration is 0.2.0's defaults (:data:`BASELINE_PARAMS`, and
 two power iterations per W step) with what it names changed.
 Every fit is recorded in ``benchmarks/results/sweep_step.json``, with the
@@ -367,6 +368,26 @@ ROWS: dict[str, dict[str, dict[str, Any]]] = {
 for _variations in ROWS.values():
     CONFIGS.update(_variations)
     WEIGHT_POWER_COUNTS.update(dict.fromkeys(_variations, 3))
+#: The ``activation`` stage: each estimator's defaults (the classifier's of
+#: the momentum stage, the regressor's of the rows stage) with
+#: ``activation_step="exact"``, and the defaults fitted again, a control
+#: timed in the same run, the two alternating set by set. Added because the
+#: exact A step had never been swept: when the sweep was set up its solve
+#: ran on two BLAS threads and cost several times a prox-linear round.
+ACTIVATION_BASES = {
+    "classification": PROXIMAL_BASES["classification"],
+    "regression": next(iter(ROWS["regression"])),
+}
+ACTIVATION: dict[str, dict[str, dict[str, Any]]] = {
+    task: {
+        f"{base}, prox-linear A step": dict(CONFIGS[base]),
+        f"{base}, exact A step": {**CONFIGS[base], "activation_step": "exact"},
+    }
+    for task, base in ACTIVATION_BASES.items()
+}
+for _variations in ACTIVATION.values():
+    CONFIGS.update(_variations)
+    WEIGHT_POWER_COUNTS.update(dict.fromkeys(_variations, 3))
 #: The stages that vary a chosen configuration: per task, the chosen one and
 #: its variations.
 VARIATIONS: dict[str, dict[str, tuple[str, dict[str, dict[str, Any]]]]] = {
@@ -383,6 +404,9 @@ VARIATIONS: dict[str, dict[str, tuple[str, dict[str, dict[str, Any]]]]] = {
     "proximal": {task: (PROXIMAL_BASES[task], PROXIMAL[task]) for task in PROXIMAL},
     "ceiling": {"regression": (CEILING_BASE, CEILING)},
     "rows": {task: (PROXIMAL_BASES[task], ROWS[task]) for task in ROWS},
+    "activation": {
+        task: (ACTIVATION_BASES[task], ACTIVATION[task]) for task in ACTIVATION
+    },
 }
 #: The stages that fit all their configurations on split seeds 1 and 2 too.
 CONFIRM_ALL = {
@@ -393,6 +417,7 @@ CONFIRM_ALL = {
     "proximal",
     "ceiling",
     "rows",
+    "activation",
 }
 #: The stages whose configurations all cost what their base's epoch costs.
 EPOCH_COSTED = {"output"}

@@ -518,6 +518,26 @@ def test_the_rows_stage_changes_only_the_weight_step(task):
     assert defaults == (rows if task == "regression" else control)
 
 
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_activation_stage_changes_only_the_a_step_of_the_defaults(task):
+    from benchmarks import sweep_step
+    from sktiam import TIAMClassifier, TIAMRegressor
+
+    control, exact = (
+        sweep_step._estimator(name, task, 0, None).get_params()
+        for name in sweep_step.ACTIVATION[task]
+    )
+    estimator = TIAMClassifier if task == "classification" else TIAMRegressor
+    defaults = estimator(hidden_layer_sizes=(100, 100), random_state=0).get_params()
+    assert control == defaults
+    assert {k for k in exact if exact[k] != control[k]} == {"activation_step"}
+    assert exact["activation_step"] == "exact"
+    base = sweep_step.ACTIVATION_BASES[task]
+    assert sweep_step._estimator(base, task, 0, None).get_params() == defaults
+    for name in sweep_step.ACTIVATION[task]:
+        assert sweep_step.WEIGHT_POWER_COUNTS[name] == 3
+
+
 @pytest.mark.parametrize("rounds", [1, 2, 3])
 def test_the_mini_batch_flop_count_is_the_products_a_step_makes(rounds):
     """Every product of a batch step counted as it is made, by kernels that
