@@ -1,5 +1,6 @@
 """TIAMClassifier and TIAMRegressor: the scikit-learn surface of sktiam."""
 
+import math
 import sys
 import warnings
 from abc import ABC, abstractmethod
@@ -309,6 +310,13 @@ class BaseTIAM(BaseEstimator, ABC):
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
+        kept = getattr(self, "_solver_state", None) if incremental else None
+        if kept is not None and kept.relaxation.name != self.relaxation:
+            raise ValueError(
+                "partial_fit continues the relaxation of the previous call, "
+                f"relaxation={kept.relaxation.name!r}; relaxation is now "
+                f"{self.relaxation!r}. Call fit to train with another relaxation."
+            )
         # Array API input under dispatch is computed on where it lives; other
         # input follows the device parameter, resolved first so that a missing
         # GPU is reported before any work.
@@ -356,6 +364,7 @@ class BaseTIAM(BaseEstimator, ABC):
             # "auto" as the full data set resolves it: a validation split
             # can only turn the proximal step into the smaller prox-linear.
             weight_step=self._weight_step(sample_weight, layer_units),
+            activation_step=self.activation_step,
         )
         # A sample of weight 0 contributes nothing to F: training without it is
         # exactly training with it.
@@ -625,13 +634,29 @@ class BaseTIAM(BaseEstimator, ABC):
     def _split_validation(
         self, X, targets, sample_weight, target_type, random_state, source
     ):
-        n_validation = int(np.ceil(self.validation_fraction * X.shape[0]))
-        if n_validation < 2 or X.shape[0] - n_validation < 1:
+        n_samples = X.shape[0]
+        n_validation = int(np.ceil(self.validation_fraction * n_samples))
+        if n_samples < 3:
+            raise InvalidParameterError(
+                f"early_stopping=True needs at least 3 samples (2 to validate "
+                f"on, 1 to train on); X has {n_samples}. Set "
+                "early_stopping=False."
+            )
+        if n_validation < 2:
             raise InvalidParameterError(
                 f"validation_fraction={self.validation_fraction} leaves "
-                f"{n_validation} validation samples out of {X.shape[0]}; "
-                "early stopping needs at least 2. Raise validation_fraction, "
-                "or set early_stopping=False."
+                f"{n_validation} validation samples out of {n_samples}; "
+                "early stopping needs at least 2. Raise validation_fraction "
+                f"to at least {math.ceil(2000 / n_samples) / 1000:g}, or set "
+                "early_stopping=False."
+            )
+        if n_samples - n_validation < 1:
+            raise InvalidParameterError(
+                f"validation_fraction={self.validation_fraction} leaves no "
+                f"training samples: all {n_samples} would be validation "
+                "samples. Lower validation_fraction to at most "
+                f"{math.floor(1000 * (n_samples - 1) / n_samples) / 1000:g}, or set "
+                "early_stopping=False."
             )
         stratify = None
         if target_type in ("binary", "multiclass"):
@@ -1484,8 +1509,9 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         if target_type == "multiclass-multioutput":
             raise ValueError(
                 "TIAMClassifier does not support multiclass-multioutput targets "
-                "(several columns with more than two classes each). Fit one "
-                "classifier per column, or use a multilabel indicator matrix."
+                "(several columns of labels, other than a multilabel indicator "
+                "matrix of 0 and 1). Fit one classifier per column, or encode "
+                "two-class columns as 0 and 1, a multilabel indicator matrix."
             )
         if reset or not hasattr(self, "classes_"):
             self._label_binarizer = _label_binarizer(y)
@@ -1590,7 +1616,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         sizes and the penalties' schedule of the previous call (or of
         ``fit``). The relaxation and its penalties are those of the first
         call, as ``MLPClassifier``'s optimiser keeps its settings: to change
-        ``rho``, ``activation_penalty`` or ``penalty_growth``, call ``fit``.
+        ``relaxation``, ``rho``, ``activation_penalty`` or ``penalty_growth``,
+        call ``fit``.
 
         Parameters
         ----------
@@ -1616,6 +1643,9 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         self : object
             The updated model.
         """
+        if classes is not None:
+            # Classes live on the host, as fit's do, whatever y's namespace.
+            classes = _host(classes)
         if _check_partial_fit_first_call(self, classes):
             labels = y if type_of_target(y).startswith("multilabel") else classes
             self._label_binarizer = _label_binarizer(labels)
@@ -1645,13 +1675,18 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         Returns
         -------
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The predicted classes.
+            The predicted classes. Under array API dispatch, in X's namespace
+            and on its device, except for labels that are not numbers or
+            booleans (strings, objects), which stay a NumPy array.
         """
         probabilities, _, source = self._probabilities(X, "predict")
-        # Labels are decoded on the host, where classes_ lives (they may be
-        # strings); the result goes back to the input's namespace.
+        # Labels are decoded on the host, where classes_ lives; numeric and
+        # boolean labels go back to the input's namespace, strings and other
+        # objects, which array namespaces do not hold, stay NumPy arrays.
         labels = self._label_binarizer.inverse_transform(to_numpy(probabilities))
-        return labels if source is None else source.asarray(labels)
+        if source is None or labels.dtype.kind not in "biuf":
+            return labels
+        return source.asarray(labels)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -1901,7 +1936,8 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         sizes and the penalties' schedule of the previous call (or of
         ``fit``). The relaxation and its penalties are those of the first
         call, as ``MLPClassifier``'s optimiser keeps its settings: to change
-        ``rho``, ``activation_penalty`` or ``penalty_growth``, call ``fit``.
+        ``relaxation``, ``rho``, ``activation_penalty`` or ``penalty_growth``,
+        call ``fit``.
 
         Parameters
         ----------

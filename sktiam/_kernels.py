@@ -237,9 +237,14 @@ class ArrayKernels:
         """Return ``X`` with ``X matrix = rows``, for an SPD ``matrix``.
 
         The linear algebra extension of the array API: a factorisation, no
-        explicit inverse, and nothing read back.
+        explicit inverse, and nothing read back. A ``matrix`` with a
+        non-finite entry (an overflow upstream) gives NaN everywhere, which
+        the epoch's finiteness check reports, where LAPACK's solve can
+        return finite numbers for it.
         """
-        return self.xp.linalg.solve(matrix, rows.T).T
+        xp = self.xp
+        solution = xp.linalg.solve(matrix, rows.T).T
+        return xp.where(xp.all(xp.isfinite(matrix)), solution, xp.nan)
 
     def conjugate_gradient(self, matrix: Array, rows: Array, iterations: int) -> Array:
         """Return ``iterations`` conjugate-gradient iterations on ``X matrix = rows``.
@@ -453,10 +458,21 @@ class NumpyKernels(ArrayKernels):
 
         On one BLAS thread: the systems are a layer wide, and the threads of
         a multithreaded BLAS cost more to wake than the solve (measured on
-        two cores: 3.3 ms a solve with two threads, 0.1 ms with one).
+        two cores: 3.3 ms a solve with two threads, 0.1 ms with one). A
+        matrix with a non-finite entry, or one that is not positive
+        definite, gives NaN, as in the generic solve.
         """
+        np = self.np
+        if not np.isfinite(matrix).all():
+            # An overflow upstream: Cholesky would return finite numbers.
+            return np.full_like(rows, np.nan)
         with self._one_thread():
-            factor = self.scipy_linalg.cho_factor(matrix, check_finite=False)
+            try:
+                factor = self.scipy_linalg.cho_factor(matrix, check_finite=False)
+            except np.linalg.LinAlgError:
+                # Not positive definite: rounding at a scale near overflow.
+                # NaN, which the epoch's finiteness check reports.
+                return np.full_like(rows, np.nan)
             return self.scipy_linalg.cho_solve(factor, rows.T, check_finite=False).T
 
     def _one_thread(self) -> contextlib.AbstractContextManager:

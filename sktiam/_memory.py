@@ -32,6 +32,13 @@ PARAMETER_COPIES = 12
 #: copies and the products around them); calibrated in the same way, with
 #: the proximal step's fits added.
 PROXIMAL_SQUARES = 6
+#: The working arrays of the ``A_l`` step that solves its subproblem
+#: (``activation_step="exact"`` or ``"cg"``): ``ACTIVATION_SQUARES`` arrays
+#: of ``d^2`` numbers for the widest hidden layer (``W W^T``, the identity,
+#: their sum and its factor, alive one layer at a time). Calibrated in the
+#: same way: one hidden layer of 400 units added 1.56 squares of it to the
+#: peak (``"cg"``: 1.39), two of 300 units none.
+ACTIVATION_SQUARES = 2
 
 
 class InsufficientMemoryError(MemoryError, ValueError):
@@ -50,6 +57,7 @@ def training_state_bytes(
     batch_size: int | None = None,
     rounds: int = 1,
     weight_step: str = "prox-linear",
+    activation_step: str = "prox-linear",
 ) -> int:
     """Return an estimate from above of the bytes one fit allocates.
 
@@ -71,6 +79,8 @@ def training_state_bytes(
     weight_step : {"prox-linear", "proximal"}, default="prox-linear"
         The mini-batch ``W_l`` step (the estimators' ``weight_step_``);
         ignored in full batch.
+    activation_step : {"prox-linear", "exact", "cg"}, default="prox-linear"
+        The mini-batch ``A_l`` step; ignored in full batch.
 
     Returns
     -------
@@ -89,7 +99,8 @@ def training_state_bytes(
         the centres and the activations' anchors of the next round, made
         while the last round's auxiliaries are alive. The proximal W step
         adds ``6 sum_l min(m, d_{l-1})^2``, its systems and the arrays
-        around them. Only the ``n``-proportional term
+        around them, and the ``"exact"`` and ``"cg"`` A steps
+        ``2 max_hidden d_l^2``. Only the ``n``-proportional term
         grows with the data, by a few numbers a row.
     """
     outputs = layer_units[1:]
@@ -128,6 +139,8 @@ def training_state_bytes(
         numbers += PROXIMAL_SQUARES * sum(
             min(rows, fan_in) ** 2 for fan_in in layer_units[:-1]
         )
+    if activation_step != "prox-linear":
+        numbers += ACTIVATION_SQUARES * max(hidden, default=0) ** 2
     return int(itemsize) * int(numbers)
 
 
@@ -148,6 +161,7 @@ def check_memory(
     batch_size: int | None = None,
     rounds: int = 1,
     weight_step: str = "prox-linear",
+    activation_step: str = "prox-linear",
 ) -> int:
     """Raise :class:`InsufficientMemoryError` if a fit would not fit in memory.
 
@@ -156,7 +170,9 @@ def check_memory(
     backend : Backend
         Where the fit runs; its free memory is read from CuPy on a GPU and
         from the operating system on the CPU.
-    n_samples, layer_units, itemsize, inputs_copied, batch_size, rounds, weight_step
+    n_samples, layer_units, itemsize, inputs_copied, batch_size, rounds
+        As for :func:`training_state_bytes`.
+    weight_step, activation_step
         As for :func:`training_state_bytes`.
 
     Returns
@@ -172,6 +188,7 @@ def check_memory(
         batch_size,
         rounds,
         weight_step,
+        activation_step,
     )
     free = available_bytes(backend)
     if free is not None and needed > free:

@@ -131,6 +131,41 @@ def test_strict_warm_start_in_order_equals_numpy(name, Estimator, data):
         np.testing.assert_allclose(to_numpy(fitted), expected, rtol=1e-10, atol=1e-10)
 
 
+def test_strict_partial_fit_takes_its_classes_in_the_namespace_of_x():
+    """``classes`` given as an array of X's namespace, as a user under dispatch
+    would: classes_ stays a NumPy array, as fit makes it, and the calls
+    that follow (with classes again, or without) train as on NumPy."""
+    X, y = _classification(3)
+    params = dict(PARAMS, max_iter=1)
+    reference = TIAMClassifier(**params)
+    for _ in range(2):
+        reference.partial_fit(X, y, classes=np.array([0, 1, 2]))
+    reference.partial_fit(X, y)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = TIAMClassifier(**params)
+        for _ in range(2):
+            model.partial_fit(_strict(X), _strict(y), classes=_strict([0, 1, 2]))
+        model.partial_fit(_strict(X), _strict(y))
+    assert isinstance(model.classes_, np.ndarray)
+    np.testing.assert_array_equal(model.classes_, reference.classes_)
+    np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-10)
+
+
+def test_strict_x_with_string_labels_predicts_a_numpy_array_of_them():
+    """String labels cannot enter an array API namespace: predict returns
+    them as a NumPy array, equal to the NumPy model's, and score works."""
+    X, y = _classification(3)
+    labels = np.array(["ant", "bee", "cat"])[y]
+    reference = _fit(TIAMClassifier(**PARAMS), X, labels)
+    with sklearn.config_context(array_api_dispatch=True):
+        model = _fit(TIAMClassifier(**PARAMS), _strict(X), labels)
+        predicted = model.predict(_strict(X))
+        score = model.score(_strict(X), labels)
+    assert isinstance(predicted, np.ndarray) and predicted.dtype.kind == "U"
+    np.testing.assert_array_equal(predicted, reference.predict(X))
+    assert score == reference.score(X, labels)
+
+
 @pytest.mark.parametrize("Estimator", [TIAMClassifier, TIAMRegressor])
 def test_float32_on_another_device_stays_float32_there(Estimator):
     X, y = _classification(3)

@@ -391,3 +391,22 @@ def test_a_warm_starts_loss_is_the_weighted_log_loss_plus_the_l2_term(
     model.set_params(warm_start=True, max_iter=1)
     fit_quietly(model, X, Y_CLASS, sample_weight=weights)
     assert seen == [pytest.approx(data + l2, rel=1e-12)]
+
+
+def test_targets_that_overflow_the_proximal_step_warn_instead_of_failing_in_lapack():
+    """float32 targets near 3e10 pass the magnitude check (their squares
+    fit), but the auxiliaries they drive overflow float32 within an epoch,
+    and the proximal W step's system then is not positive definite. SciPy's
+    Cholesky raised LinAlgError from deep inside the step; now the step
+    gives NaN, and the fit stops as any overflow does: a warning, and the
+    last finite parameters."""
+    rng = np.random.RandomState(0)
+    X32 = rng.randn(60, 4).astype(np.float32)
+    y = 3e10 + 1e9 * X32[:, 0]
+    model = TIAMRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="non-finite value") as record:
+        model.fit(X32, y)
+    assert model.weight_step_ == "proximal"
+    message = str(next(w.message for w in record if "non-finite" in str(w.message)))
+    assert "Standardise the features and the targets" in message
+    _assert_finite_and_usable(model, X32)

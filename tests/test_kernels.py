@@ -487,3 +487,23 @@ def test_conjugate_gradient_lowers_its_objective_at_every_iteration(kernels):
         assert np.all(value < previous + 1e-12), iterations
         previous = value
     assert np.max(np.abs(solution @ matrix - rows)) < 1e-10
+
+
+@pytest.mark.parametrize("kernels", [ArrayKernels(xp), NumpyKernels(xp)])
+def test_a_solve_with_an_overflowed_or_indefinite_matrix_gives_nan(kernels):
+    """An overflow upstream reaches a solve as a non-finite entry, or, at
+    scales near it, as a matrix that rounding left indefinite. The solve
+    gives NaN for every entry, which the epoch's finiteness check reports,
+    and not LAPACK's numbers or its error; a positive definite matrix gives
+    the solution."""
+    rows = np.arange(6.0).reshape(2, 3)
+    matrix = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 0.5], [0.0, 0.5, 2.0]])
+    np.testing.assert_allclose(
+        kernels.solve(matrix, rows), np.linalg.solve(matrix, rows.T).T
+    )
+    overflowed = matrix.copy()
+    overflowed[0, 0] = np.inf
+    assert np.all(np.isnan(kernels.solve(overflowed, rows)))
+    if isinstance(kernels, NumpyKernels):
+        indefinite = matrix - 5.0 * np.eye(3)
+        assert np.all(np.isnan(kernels.solve(indefinite, rows)))

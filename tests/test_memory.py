@@ -44,16 +44,24 @@ def _traced_peak(model, X, y):
 
 
 @pytest.mark.parametrize(
-    "batch_size, weight_step",
-    [(None, None), (64, None), (256, None), (64, "proximal"), (256, "proximal")],
+    "batch_size, weight_step, activation_step",
+    [
+        (None, None, None),
+        (64, None, None),
+        (256, None, None),
+        (64, "proximal", None),
+        (256, "proximal", None),
+        (64, None, "exact"),
+        (64, None, "cg"),
+    ],
 )
 @pytest.mark.parametrize("Estimator, n, d, hidden, k, dtype", SHAPES)
 def test_estimate_bounds_the_measured_peak(
-    Estimator, n, d, hidden, k, dtype, batch_size, weight_step
+    Estimator, n, d, hidden, k, dtype, batch_size, weight_step, activation_step
 ):
     """tracemalloc sees every NumPy allocation: the estimate must lie above the
-    peak of a fit, full-batch or mini-batch, with either W step, and not far
-    above it. None is the estimator's default W step."""
+    peak of a fit, full-batch or mini-batch, with either W step or the exact
+    A step, and not far above it. None is the estimator's default step."""
     if Estimator is TIAMClassifier:
         X, y = make_classification(
             n_samples=n, n_features=d, n_informative=6, n_classes=k, random_state=0
@@ -66,11 +74,20 @@ def test_estimate_bounds_the_measured_peak(
     )
     if weight_step is not None:
         model.set_params(weight_step=weight_step)
+    if activation_step is not None:
+        model.set_params(activation_step=activation_step)
     peak = _traced_peak(model, X, y)
     units = [d, *hidden, model.n_outputs_]
     itemsize = np.dtype(dtype).itemsize
     estimate = training_state_bytes(
-        n, units, itemsize, False, batch_size, model.batch_rounds, model.weight_step_
+        n,
+        units,
+        itemsize,
+        False,
+        batch_size,
+        model.batch_rounds,
+        model.weight_step_,
+        model.activation_step,
     )
     assert peak <= estimate <= 1.6 * peak
 
@@ -133,3 +150,25 @@ def test_fit_runs_when_the_free_memory_is_unknown_or_enough(monkeypatch):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             TIAMClassifier(hidden_layer_sizes=(5,), max_iter=2).fit(X, y)
+
+
+@pytest.mark.parametrize("activation_step", ["exact", "cg"])
+def test_estimate_counts_the_squares_of_a_solved_a_step(activation_step):
+    """One hidden layer of 400 units: the A step's 400 x 400 arrays are most
+    of the peak above the prox-linear step's, and the estimate bounds it."""
+    X, y = make_classification(
+        n_samples=600, n_features=20, n_informative=6, n_classes=3, random_state=0
+    )
+    model = TIAMClassifier(
+        hidden_layer_sizes=(400,),
+        max_iter=2,
+        activation_step=activation_step,
+        random_state=0,
+    )
+    peak = _traced_peak(model, X, y)
+    units = [20, 400, 3]
+    plain = training_state_bytes(600, units, 8, False, 64, model.batch_rounds)
+    estimate = training_state_bytes(
+        600, units, 8, False, 64, model.batch_rounds, "prox-linear", activation_step
+    )
+    assert plain < peak <= estimate <= 1.6 * peak

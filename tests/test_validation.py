@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.special
+from helpers import fit_quietly
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
@@ -288,7 +289,19 @@ CASES = [
         "validation_fraction leaving 1 sample",
         fit(early_stopping=True, validation_fraction=0.01),
         InvalidParameterError,
-        "leaves 1 validation samples",
+        "leaves 1 validation samples out of 40; .* to at least 0.05,",
+    ),
+    (
+        "validation_fraction leaving no training sample",
+        fit(early_stopping=True, validation_fraction=0.99),
+        InvalidParameterError,
+        "leaves no training samples: all 40 .* at most 0.975,",
+    ),
+    (
+        "early stopping on two samples",
+        fit(TIAMRegressor, X=X[:2], y=Y_REAL[:2], early_stopping=True),
+        InvalidParameterError,
+        "needs at least 3 samples .* X has 2",
     ),
     ("unknown device", fit(device="tpu"), InvalidParameterError, "'device' parameter"),
     ("max_iter zero", fit(max_iter=0), InvalidParameterError, "'max_iter' parameter"),
@@ -444,3 +457,12 @@ def test_predict_refuses_rows_whose_output_overflows():
     model.coefs_[-1] = model.coefs_[-1] * 1e300
     with pytest.raises(ValueError, match="output overflowed for some rows of X"):
         model.predict(_with(X, value=1e100))
+
+
+def test_partial_fit_names_a_change_of_relaxation_since_the_last_call():
+    model = fit_quietly(
+        TIAMClassifier(relaxation="box", batch_size=None, **SMALL), X, Y_CLASS
+    )
+    model.set_params(relaxation="penalty")
+    with pytest.raises(ValueError, match="relaxation='box'.*Call fit"):
+        model.partial_fit(X, Y_CLASS)
