@@ -634,29 +634,34 @@ class BaseTIAM(BaseEstimator, ABC):
     def _split_validation(
         self, X, targets, sample_weight, target_type, random_state, source
     ):
+        # Rows of zero weight were dropped before the split.
         n_samples = X.shape[0]
         n_validation = int(np.ceil(self.validation_fraction * n_samples))
         if n_samples < 3:
             raise InvalidParameterError(
-                f"early_stopping=True needs at least 3 samples (2 to validate "
-                f"on, 1 to train on); X has {n_samples}. Set "
-                "early_stopping=False."
+                f"early_stopping=True needs at least 3 samples of non-zero "
+                f"weight (2 to validate on, 1 to train on); there are "
+                f"{n_samples}. Set early_stopping=False."
             )
+        if n_validation < 2 or n_samples - n_validation < 1:
+            # The largest fraction, in thousandths, that leaves one training
+            # row, and the least that gives two validation rows, if smaller.
+            largest = math.floor(1000 * (n_samples - 1) / n_samples) / 1000
+            least = min(math.ceil(2000 / n_samples) / 1000, largest)
         if n_validation < 2:
             raise InvalidParameterError(
                 f"validation_fraction={self.validation_fraction} leaves "
-                f"{n_validation} validation samples out of {n_samples}; "
-                "early stopping needs at least 2. Raise validation_fraction "
-                f"to at least {math.ceil(2000 / n_samples) / 1000:g}, or set "
+                f"{n_validation} validation samples out of {n_samples} of "
+                "non-zero weight; early stopping needs at least 2. Raise "
+                f"validation_fraction to at least {least:g}, or set "
                 "early_stopping=False."
             )
         if n_samples - n_validation < 1:
             raise InvalidParameterError(
                 f"validation_fraction={self.validation_fraction} leaves no "
-                f"training samples: all {n_samples} would be validation "
-                "samples. Lower validation_fraction to at most "
-                f"{math.floor(1000 * (n_samples - 1) / n_samples) / 1000:g}, or set "
-                "early_stopping=False."
+                f"training samples: all {n_samples} samples of non-zero weight "
+                "would be validation samples. Lower validation_fraction to at "
+                f"most {largest:g}, or set early_stopping=False."
             )
         stratify = None
         if target_type in ("binary", "multiclass"):

@@ -244,7 +244,8 @@ class ArrayKernels:
         """
         xp = self.xp
         solution = xp.linalg.solve(matrix, rows.T).T
-        return xp.where(xp.all(xp.isfinite(matrix)), solution, xp.nan)
+        nan = xp.asarray(xp.nan, dtype=solution.dtype, device=device_of(solution))
+        return xp.where(xp.all(xp.isfinite(matrix)), solution, nan)
 
     def conjugate_gradient(self, matrix: Array, rows: Array, iterations: int) -> Array:
         """Return ``iterations`` conjugate-gradient iterations on ``X matrix = rows``.
@@ -459,8 +460,8 @@ class NumpyKernels(ArrayKernels):
         On one BLAS thread: the systems are a layer wide, and the threads of
         a multithreaded BLAS cost more to wake than the solve (measured on
         two cores: 3.3 ms a solve with two threads, 0.1 ms with one). A
-        matrix with a non-finite entry, or one that is not positive
-        definite, gives NaN, as in the generic solve.
+        matrix with a non-finite entry gives NaN, as in the generic solve,
+        and so does one that Cholesky finds not positive definite.
         """
         np = self.np
         if not np.isfinite(matrix).all():

@@ -33,11 +33,11 @@ PARAMETER_COPIES = 12
 #: the proximal step's fits added.
 PROXIMAL_SQUARES = 6
 #: The working arrays of the ``A_l`` step that solves its subproblem
-#: (``activation_step="exact"`` or ``"cg"``): ``ACTIVATION_SQUARES`` arrays
-#: of ``d^2`` numbers for the widest hidden layer (``W W^T``, the identity,
-#: their sum and its factor, alive one layer at a time). Calibrated in the
-#: same way: one hidden layer of 400 units added 1.56 squares of it to the
-#: peak (``"cg"``: 1.39), two of 300 units none.
+#: (``activation_step="exact"`` or ``"cg"``): ``W W^T``, the identity, their
+#: sum and the factor, ``d x d`` each, one layer at a time, not all alive at
+#: the peak. Counted as ``ACTIVATION_SQUARES`` squares of the widest hidden
+#: layer, calibrated in the same way: one hidden layer of 400 units added
+#: 1.56 squares of it to the peak (``"cg"``: 1.39), two of 300 units none.
 ACTIVATION_SQUARES = 2
 
 

@@ -898,7 +898,7 @@ class TIAMSolver:
         # Counted over the state's iterations, which go on across partial_fit.
         done = state.iteration
         if outcome is None or not outcome.finite:
-            kept = self._kept_iteration(done, failed=True)
+            kept = self._failed_fit_keeps(done)
             state = self._recovered(state)
             warnings.warn(
                 "TIAM produced a non-finite value (an overflow) at iteration "
@@ -913,7 +913,7 @@ class TIAMSolver:
         loss, objective, record = outcome.loss, outcome.objective, outcome.record
         lowest = state.lowest_loss
         if loss > DIVERGENCE_FACTOR * lowest and loss > state.first_loss:
-            kept = self._kept_iteration(done, failed=True)
+            kept = self._failed_fit_keeps(done)
             state = self._recovered(state)
             warnings.warn(
                 f"TIAM's training loss rose to {loss:.3g} at iteration "
@@ -964,6 +964,17 @@ class TIAMSolver:
             self._stopped = True
         return state
 
+    def _failed_fit_keeps(self, last: int) -> str:
+        """Say which parameters a diverged or overflowed fit ends with.
+
+        With validation scores, those of the best score (:meth:`_result`);
+        otherwise :meth:`_kept_iteration`'s, with a warm start's own among
+        the candidates.
+        """
+        if self._scores:
+            return "the best validation score's iteration"
+        return self._kept_iteration(last, failed=True)
+
     def _kept_iteration(self, last: int, failed: bool = False) -> str:
         """Point ``self._good`` at the parameters a fit ends with; say which.
 
@@ -988,7 +999,8 @@ class TIAMSolver:
         if lowest is self._warm_start:
             return (
                 "the warm start (the previous fit's parameters), whose "
-                f"training loss ({loss:.3g}) was lower than any since"
+                f"training loss ({loss:.3g}) was lower than this fit's lowest "
+                "since its schedule settled"
             )
         return (
             f"iteration {iteration}, whose training loss in loss_curve_ "

@@ -410,3 +410,30 @@ def test_targets_that_overflow_the_proximal_step_warn_instead_of_failing_in_lapa
     message = str(next(w.message for w in record if "non-finite" in str(w.message)))
     assert "Standardise the features and the targets" in message
     _assert_finite_and_usable(model, X32)
+
+
+def test_a_diverging_fit_with_early_stopping_says_it_keeps_the_best_score():
+    """With early stopping a failed fit returns the parameters of its best
+    validation score, as an interrupted one does, and its warning says so,
+    not the iteration the rule without validation would keep."""
+    X_many = np.random.RandomState(2).randn(400, 6)
+    y_many = X_many @ np.arange(1.0, 7.0) + np.sin(3 * X_many[:, 0])
+    model = TIAMRegressor(
+        hidden_layer_sizes=(16, 16),
+        center_inertia=0.9,
+        gradient_inertia=0.9,
+        extrapolation_inertia=0.3,
+        rho=0.03,
+        batch_size=40,
+        max_iter=200,
+        tol=0.0,
+        n_iter_no_change=200,
+        early_stopping=True,
+        random_state=0,
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged") as record:
+        model.fit(X_many, y_many / y_many.std())
+    message = str(next(w.message for w in record if "diverged" in str(w.message)))
+    assert "keeps the parameters of the best validation score's iteration" in message
+    assert model.best_validation_score_ == max(model.validation_scores_)
+    _assert_finite_and_usable(model, X_many)

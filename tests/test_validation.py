@@ -289,7 +289,13 @@ CASES = [
         "validation_fraction leaving 1 sample",
         fit(early_stopping=True, validation_fraction=0.01),
         InvalidParameterError,
-        "leaves 1 validation samples out of 40; .* to at least 0.05,",
+        "leaves 1 validation samples out of 40 .* to at least 0.05,",
+    ),
+    (
+        "validation_fraction leaving 1 sample of 3",
+        fit(TIAMRegressor, X=X[:3], y=Y_REAL[:3], early_stopping=True),
+        InvalidParameterError,
+        "leaves 1 validation samples out of 3 .* to at least 0.666,",
     ),
     (
         "validation_fraction leaving no training sample",
@@ -301,7 +307,7 @@ CASES = [
         "early stopping on two samples",
         fit(TIAMRegressor, X=X[:2], y=Y_REAL[:2], early_stopping=True),
         InvalidParameterError,
-        "needs at least 3 samples .* X has 2",
+        "needs at least 3 samples .* there are 2",
     ),
     ("unknown device", fit(device="tpu"), InvalidParameterError, "'device' parameter"),
     ("max_iter zero", fit(max_iter=0), InvalidParameterError, "'max_iter' parameter"),
