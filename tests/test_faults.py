@@ -437,3 +437,34 @@ def test_a_diverging_fit_with_early_stopping_says_it_keeps_the_best_score():
     assert "keeps the parameters of the best validation score's iteration" in message
     assert model.best_validation_score_ == max(model.validation_scores_)
     _assert_finite_and_usable(model, X_many)
+
+
+def test_partial_fit_after_an_early_stopped_fit_detects_divergence():
+    """An early-stopped fit hands partial_fit a fresh solver state, whose
+    first loss the divergence test compares with. It was never set there,
+    so partial_fit calls with overshooting inertias ran the loss up to 1e138
+    silently. Now the first call's loss is counted, and the calls stop at
+    the divergence with a warning and finite parameters."""
+    X_many = np.random.RandomState(2).randn(400, 6)
+    y_many = X_many @ np.arange(1.0, 7.0) + np.sin(3 * X_many[:, 0])
+    y_many = y_many / y_many.std()
+    model = TIAMRegressor(
+        hidden_layer_sizes=(16, 16),
+        rho=0.03,
+        batch_size=40,
+        early_stopping=True,
+        max_iter=20,
+        random_state=0,
+    )
+    fit_quietly(model, X_many, y_many)
+    model.set_params(
+        early_stopping=False,
+        center_inertia=0.9,
+        gradient_inertia=0.9,
+        extrapolation_inertia=0.3,
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        for _ in range(10):
+            model.partial_fit(X_many, y_many)
+    _assert_finite_and_usable(model, X_many)
+    assert max(model.loss_curve_) < 1e3
