@@ -26,6 +26,15 @@ X = RNG.randn(80, 4)
 Y_REAL = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.1 * RNG.randn(80)
 Y_CLASS = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
 SMALL = dict(hidden_layer_sizes=(6, 5), random_state=0)
+#: 400 rows of 6 features, with a smooth target scaled to unit deviation and
+#: its sign for classification: enough batches of 40 for inertias to overshoot.
+X_MANY = np.random.RandomState(2).randn(400, 6)
+_SUM = X_MANY @ np.arange(1.0, 7.0) + np.sin(3 * X_MANY[:, 0])
+Y_MANY = _SUM / _SUM.std()
+Y_MANY_SIGN = (_SUM > 0).astype(int)
+#: Inertias that overshoot in mini-batch, with no safeguard: p1 with p3 = 0.3
+#: is an effective momentum of 1.17.
+OVERSHOOTING = dict(center_inertia=0.9, gradient_inertia=0.9, extrapolation_inertia=0.3)
 
 
 def _assert_finite_and_usable(model, X):
@@ -217,8 +226,6 @@ def test_a_diverging_mini_batch_fit_stops_and_keeps_the_last_good_parameters(ine
     p3 = 0.3 is an effective momentum of 1.17) and the weights grow without
     bound while staying finite. The fit stops once the training loss passes
     100 times its lowest value, and keeps the iteration before."""
-    X_many = np.random.RandomState(2).randn(400, 6)
-    y_many = X_many @ np.arange(1.0, 7.0) + np.sin(3 * X_many[:, 0])
     params = dict(
         hidden_layer_sizes=(16, 16),
         center_inertia=inertia[0],
@@ -232,14 +239,14 @@ def test_a_diverging_mini_batch_fit_stops_and_keeps_the_last_good_parameters(ine
     )
     model = TIAMRegressor(**params)
     with pytest.warns(ConvergenceWarning, match="diverged") as record:
-        model.fit(X_many, y_many / y_many.std())
+        model.fit(X_MANY, Y_MANY)
     message = str(next(w.message for w in record if "diverged" in str(w.message)))
     assert "Lower the inertias" in message
     stopped = model.n_iter_
     assert 0 < stopped < 200
-    _assert_finite_and_usable(model, X_many)
+    _assert_finite_and_usable(model, X_MANY)
     reference = fit_quietly(
-        TIAMRegressor(**{**params, "max_iter": stopped}), X_many, y_many / y_many.std()
+        TIAMRegressor(**{**params, "max_iter": stopped}), X_MANY, Y_MANY
     )
     assert_same_parameters(model, reference)
 
@@ -300,14 +307,13 @@ def test_a_fit_that_ends_near_its_lowest_loss_keeps_its_last_parameters():
     assert not np.array_equal(model.coefs_[0], at_lowest.coefs_[0])
 
 
-def _warm_start_case(Estimator, y, **params):
-    """A fit of 400 rows, and a copy of it set to warm-start from its weights."""
-    X_many = np.random.RandomState(2).randn(400, 6)
+def _warm_start_case(**params):
+    """A classifier fitted on the 400 rows, and a copy set to warm-start from it."""
     base = dict(hidden_layer_sizes=(16, 16), batch_size=40, random_state=0)
-    model = fit_quietly(Estimator(**base), X_many, y(X_many))
+    model = fit_quietly(TIAMClassifier(**base), X_MANY, Y_MANY_SIGN)
     warm = copy.deepcopy(model)
     warm.set_params(warm_start=True, **params)
-    return model, warm, X_many, y(X_many)
+    return model, warm
 
 
 def _spied_start_loss(monkeypatch):
@@ -323,10 +329,6 @@ def _spied_start_loss(monkeypatch):
     return seen
 
 
-def _sign_of_sum(X_many):
-    return (X_many @ np.arange(1.0, 7.0) + np.sin(3 * X_many[:, 0]) > 0).astype(int)
-
-
 def test_a_warm_start_that_diverges_keeps_the_parameters_it_started_from(
     monkeypatch,
 ):
@@ -335,18 +337,16 @@ def test_a_warm_start_that_diverges_keeps_the_parameters_it_started_from(
     The divergence test counts the start's own loss, and a failed fit keeps
     the lowest-loss parameters: the previous fit's, not the first epoch's."""
     seen = _spied_start_loss(monkeypatch)
-    model, warm, X_many, y = _warm_start_case(
-        TIAMClassifier, _sign_of_sum, extrapolation_inertia=0.3, max_iter=20
-    )
+    model, warm = _warm_start_case(extrapolation_inertia=0.3, max_iter=20)
     with pytest.warns(ConvergenceWarning, match="diverged") as record:
-        warm.fit(X_many, y)
+        warm.fit(X_MANY, Y_MANY_SIGN)
     message = str(next(w.message for w in record if "diverged" in str(w.message)))
     assert "the warm start (the previous fit's parameters)" in message
     assert warm.n_iter_ == 1
     (start,) = seen
     assert warm.loss_curve_[-1] > (1 + LOSS_RISE) * start + warm.tol
     assert_same_parameters(warm, model)
-    assert warm.score(X_many, y) == model.score(X_many, y)
+    assert warm.score(X_MANY, Y_MANY_SIGN) == model.score(X_MANY, Y_MANY_SIGN)
 
 
 def test_a_warm_start_is_judged_on_its_own_epochs_when_it_ends_by_its_rules(
@@ -357,16 +357,16 @@ def test_a_warm_start_is_judged_on_its_own_epochs_when_it_ends_by_its_rules(
     failure. The fit keeps its last parameters, as it would without the
     start's loss, and does not warn of a rise."""
     seen = _spied_start_loss(monkeypatch)
-    _, warm, X_many, y = _warm_start_case(TIAMClassifier, _sign_of_sum, max_iter=2)
+    _, warm = _warm_start_case(max_iter=2)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        warm.fit(X_many, y)
+        warm.fit(X_MANY, Y_MANY_SIGN)
     assert not [w for w in record if "Maximum iterations" not in str(w.message)]
     (start,) = seen
     assert warm.loss_curve_[-1] > (1 + LOSS_RISE) * start + warm.tol
     monkeypatch.setattr(TIAMSolver, "_start_from", lambda self, state, loss: None)
-    _, unseeded, _, _ = _warm_start_case(TIAMClassifier, _sign_of_sum, max_iter=2)
-    fit_quietly(unseeded, X_many, y)
+    _, unseeded = _warm_start_case(max_iter=2)
+    fit_quietly(unseeded, X_MANY, Y_MANY_SIGN)
     assert_same_parameters(warm, unseeded)
 
 
@@ -416,13 +416,9 @@ def test_a_diverging_fit_with_early_stopping_says_it_keeps_the_best_score():
     """With early stopping a failed fit returns the parameters of its best
     validation score, as an interrupted one does, and its warning says so,
     not the iteration the rule without validation would keep."""
-    X_many = np.random.RandomState(2).randn(400, 6)
-    y_many = X_many @ np.arange(1.0, 7.0) + np.sin(3 * X_many[:, 0])
     model = TIAMRegressor(
         hidden_layer_sizes=(16, 16),
-        center_inertia=0.9,
-        gradient_inertia=0.9,
-        extrapolation_inertia=0.3,
+        **OVERSHOOTING,
         rho=0.03,
         batch_size=40,
         max_iter=200,
@@ -432,11 +428,11 @@ def test_a_diverging_fit_with_early_stopping_says_it_keeps_the_best_score():
         random_state=0,
     )
     with pytest.warns(ConvergenceWarning, match="diverged") as record:
-        model.fit(X_many, y_many / y_many.std())
+        model.fit(X_MANY, Y_MANY)
     message = str(next(w.message for w in record if "diverged" in str(w.message)))
     assert "keeps the parameters of the best validation score's iteration" in message
     assert model.best_validation_score_ == max(model.validation_scores_)
-    _assert_finite_and_usable(model, X_many)
+    _assert_finite_and_usable(model, X_MANY)
 
 
 def test_partial_fit_after_an_early_stopped_fit_detects_divergence():
@@ -445,9 +441,6 @@ def test_partial_fit_after_an_early_stopped_fit_detects_divergence():
     so partial_fit calls with overshooting inertias ran the loss up to 1e138
     silently. Now the first call's loss is counted, and the calls stop at
     the divergence with a warning and finite parameters."""
-    X_many = np.random.RandomState(2).randn(400, 6)
-    y_many = X_many @ np.arange(1.0, 7.0) + np.sin(3 * X_many[:, 0])
-    y_many = y_many / y_many.std()
     model = TIAMRegressor(
         hidden_layer_sizes=(16, 16),
         rho=0.03,
@@ -456,15 +449,10 @@ def test_partial_fit_after_an_early_stopped_fit_detects_divergence():
         max_iter=20,
         random_state=0,
     )
-    fit_quietly(model, X_many, y_many)
-    model.set_params(
-        early_stopping=False,
-        center_inertia=0.9,
-        gradient_inertia=0.9,
-        extrapolation_inertia=0.3,
-    )
+    fit_quietly(model, X_MANY, Y_MANY)
+    model.set_params(early_stopping=False, **OVERSHOOTING)
     with pytest.warns(ConvergenceWarning, match="diverged"):
         for _ in range(10):
-            model.partial_fit(X_many, y_many)
-    _assert_finite_and_usable(model, X_many)
+            model.partial_fit(X_MANY, Y_MANY)
+    _assert_finite_and_usable(model, X_MANY)
     assert max(model.loss_curve_) < 1e3
