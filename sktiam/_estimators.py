@@ -63,6 +63,8 @@ class BaseTIAM(BaseEstimator, ABC):
 
     #: ``alpha="auto"``'s value where the rows are few (:func:`auto_alpha`).
     _auto_alpha_ceiling: float
+    #: Whether ``y`` may be a SciPy sparse multilabel indicator matrix.
+    _sparse_multilabel: bool = False
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": [
@@ -234,12 +236,18 @@ class BaseTIAM(BaseEstimator, ABC):
         X = _validate_X(self, X, source, first_pass)
         y = check_array(
             _host(y),
-            accept_sparse=False,
+            accept_sparse=["csr", "csc"] if self._sparse_multilabel else False,
             ensure_2d=False,
             dtype=None,
             input_name="y",
             estimator=self,
         )
+        if scipy.sparse.issparse(y) and type_of_target(y) != "multilabel-indicator":
+            raise TypeError(
+                "A sparse y is accepted only as a multilabel indicator matrix "
+                "(two or more columns of 0 and 1); this y is "
+                f"{type_of_target(y.toarray())}. Pass y.toarray() instead."
+            )
         check_consistent_length(X, y)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
@@ -1395,6 +1403,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
     neither ``classes_`` nor the certainty of the one class. Likewise, when
     the rows of positive ``sample_weight`` hold one class of several, the
     model trains on them, as MLPClassifier does, and predicts that class.
+    A multilabel indicator ``y`` may be a SciPy sparse matrix, as in
+    MLPClassifier: ``predict`` then returns a sparse matrix too.
 
     Parameters
     ----------
@@ -1434,6 +1444,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
     #: ``alpha="auto"``'s value where the rows are few: the classifier's
     #: sweep's best ``alpha`` (docs/defaults_sweep.md).
     _auto_alpha_ceiling = 2e-3
+    # As MLPClassifier: predict then returns a sparse matrix too.
+    _sparse_multilabel = True
 
     def __init__(
         self,
@@ -1594,9 +1606,9 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data. Sparse CSR and CSC matrices are used as they are.
 
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        y : {array-like, sparse matrix} of shape (n_samples,) or (n_samples, n_outputs)
             Class labels, of one class or more, or a multilabel indicator
-            matrix.
+            matrix, dense or sparse.
 
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative sample weights. A weight of ``k`` counts as ``k``
@@ -1629,8 +1641,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The input data.
 
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Class labels, or a multilabel indicator matrix.
+        y : {array-like, sparse matrix} of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a multilabel indicator matrix, dense or sparse.
 
         classes : array-like of shape (n_classes,), default=None
             Every class of the whole training set, one or more (a single
@@ -1679,17 +1691,24 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
 
         Returns
         -------
-        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The predicted classes. Under array API dispatch, in X's namespace
-            and on its device, except for labels that are not numbers or
-            booleans (strings, objects), which stay a NumPy array.
+        y : {ndarray, sparse matrix} of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes: a SciPy sparse matrix where the model was
+            fitted on a sparse multilabel ``y``, as in MLPClassifier. Under
+            array API dispatch, in X's namespace and on its device, except
+            for labels that are not numbers or booleans (strings, objects),
+            which stay a NumPy array, and sparse ones, which stay SciPy's.
         """
         probabilities, _, source = self._probabilities(X, "predict")
         # Labels are decoded on the host, where classes_ lives; numeric and
         # boolean labels go back to the input's namespace, strings and other
-        # objects, which array namespaces do not hold, stay NumPy arrays.
+        # objects, which array namespaces do not hold, stay NumPy arrays, and
+        # sparse ones SciPy's.
         labels = self._label_binarizer.inverse_transform(to_numpy(probabilities))
-        if source is None or labels.dtype.kind not in "biuf":
+        if (
+            source is None
+            or scipy.sparse.issparse(labels)
+            or labels.dtype.kind not in "biuf"
+        ):
             return labels
         return source.asarray(labels)
 

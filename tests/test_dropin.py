@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import special
+from scipy import sparse, special
 from sklearn.datasets import load_digits, make_blobs, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
@@ -339,3 +339,72 @@ def test_narrow_networks_of_every_activation_learn_their_training_rows(activatio
             assert auc >= 0.95, (width, seed, auc)
             # One batch per epoch: each entry is the loss before that epoch.
             assert model.loss_curve_[-1] <= model.loss_curve_[0], (width, seed)
+
+
+# -- sparse multilabel targets --------------------------------------------------
+
+
+@pytest.mark.parametrize("container", [sparse.csr_matrix, sparse.csc_array])
+@pytest.mark.parametrize("batch_size", [None, 16])
+def test_sparse_multilabel_targets_fit_as_dense_and_predict_sparse_like_mlp(
+    container, batch_size
+):
+    """MLPClassifier takes a sparse multilabel y and predicts a sparse matrix."""
+    X, Y = make_multilabel_classification(n_samples=60, n_classes=4, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(max_iter=5, random_state=0).fit(X, container(Y))
+        params = dict(max_iter=5, batch_size=batch_size, random_state=0)
+        dense = TIAMClassifier(**params).fit(X, Y)
+        model = TIAMClassifier(**params).fit(X, container(Y))
+    assert sparse.issparse(mlp.predict(X))
+    for ours, theirs in zip(model.coefs_, dense.coefs_, strict=True):
+        np.testing.assert_array_equal(ours, theirs)
+    predicted = model.predict(X)
+    assert sparse.issparse(predicted)
+    np.testing.assert_array_equal(predicted.toarray(), dense.predict(X))
+    assert model.score(X, container(Y)) == dense.score(X, Y)
+    np.testing.assert_array_equal(model.classes_, mlp.classes_)
+
+
+def test_sparse_multilabel_targets_under_partial_fit_and_early_stopping():
+    X, Y = make_multilabel_classification(n_samples=80, n_classes=3, random_state=1)
+    X = StandardScaler().fit_transform(X)
+    incremental = TIAMClassifier(random_state=0)
+    reference = TIAMClassifier(random_state=0)
+    for _ in range(3):
+        incremental.partial_fit(X, sparse.csr_matrix(Y), classes=[0, 1, 2])
+        reference.partial_fit(X, Y, classes=[0, 1, 2])
+    np.testing.assert_array_equal(incremental.coefs_[0], reference.coefs_[0])
+    assert sparse.issparse(incremental.predict(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stopped = TIAMClassifier(early_stopping=True, max_iter=4, random_state=0)
+        stopped.fit(X, sparse.csr_matrix(Y))
+    assert len(stopped.validation_scores_) == 4
+
+
+@pytest.mark.parametrize(
+    "y, kind",
+    [
+        (sparse.csr_matrix(np.arange(30.0)[:, None] % 2), "binary"),
+        (
+            sparse.csr_matrix(np.arange(60.0).reshape(30, 2) % 3),
+            "multiclass-multioutput",
+        ),
+    ],
+)
+def test_sparse_targets_other_than_multilabel_are_refused_by_name(y, kind):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(TypeError, match=f"multilabel indicator.*this y is {kind}"):
+        TIAMClassifier(max_iter=2).fit(X, y)
+
+
+def test_sparse_regression_targets_are_refused_with_a_type_error():
+    """MLPRegressor fails inside NumPy's linear algebra on a sparse y."""
+    from sktiam import TIAMRegressor
+
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    with pytest.raises(TypeError, match="Sparse data was passed for y"):
+        TIAMRegressor(max_iter=2).fit(X, sparse.csr_matrix(X[:, :2]))
