@@ -8,8 +8,8 @@ splits, seed 0), in float64 on this machine's CPU:
   exact and of the conjugate-gradient A step, and with the defaults, and of
   ``MLPClassifier(batch_size=64)`` (adam), all with hidden
   layers (100, 100): ``(t(k + 1) - t(1)) / k`` from fits of ``k + 1`` and 1
-  epochs, each the best of three, so that validation and initialisation are
-  not counted;
+  epochs, each the best of three taken in turns with the other models, so
+  that validation and initialisation are not counted;
 - the ratio of TIAM's epoch to adam's, beside the ratio of their matrix
   products' flops (:func:`benchmarks.machine.tiam_minibatch_flops_per_epoch`
   per round, ``2 n (2 S_W + S_A)`` for a forward and backward pass), so that
@@ -76,12 +76,22 @@ def _seconds(name: str, X: Any, y: Any, epochs: int) -> float:
     return time.perf_counter() - start
 
 
-def per_epoch(name: str, X: Any, y: Any, epochs: int) -> float:
-    """Return ``(t(epochs + 1) - t(1)) / epochs``, each time the best of three."""
-    _seconds(name, X[:500], y[:500], 1)
-    single = min(_seconds(name, X, y, 1) for _ in range(3))
-    several = min(_seconds(name, X, y, epochs + 1) for _ in range(3))
-    return (several - single) / epochs
+def per_epoch(names: list[str], X: Any, y: Any, epochs: int) -> dict[str, float]:
+    """Return each model's ``(t(epochs + 1) - t(1)) / epochs``, times best of three.
+
+    The models take turns within each of the three repetitions, so that a
+    change of the machine's speed during the run (it swung by up to 1.7
+    times between runs) reaches every model's best alike.
+    """
+    for name in names:
+        _seconds(name, X[:500], y[:500], 1)
+    single = dict.fromkeys(names, float("inf"))
+    several = dict.fromkeys(names, float("inf"))
+    for _ in range(3):
+        for name in names:
+            single[name] = min(single[name], _seconds(name, X, y, 1))
+            several[name] = min(several[name], _seconds(name, X, y, epochs + 1))
+    return {name: (several[name] - single[name]) / epochs for name in names}
 
 
 def flop_ratio(layer_units: list[int], step: dict) -> float:
@@ -111,7 +121,7 @@ def run() -> dict:
         X, y = data.X_train.astype(np.float64), data.y_train
         units = [X.shape[1], *HIDDEN, len(np.unique(y))]
         ticks = cpu_ticks()
-        row = {name: per_epoch(name, X, y, epochs) for name in ["adam", *STEPS]}
+        row: dict[str, Any] = per_epoch(["adam", *STEPS], X, y, epochs)
         row["others_share"] = others_share_between(ticks, cpu_ticks())
         row["flop_ratio"] = {
             name: flop_ratio(units, step) for name, step in STEPS.items()
