@@ -393,20 +393,37 @@ def test_a_warm_starts_loss_is_the_weighted_log_loss_plus_the_l2_term(
     assert seen == [pytest.approx(data + l2, rel=1e-12)]
 
 
-def test_targets_that_overflow_the_proximal_step_warn_instead_of_failing_in_lapack():
-    """float32 targets near 3e10 pass the magnitude check (their squares
-    fit), but the auxiliaries they drive overflow float32 within an epoch,
-    and the proximal W step's system then is not positive definite. SciPy's
-    Cholesky raised LinAlgError from deep inside the step; now the step
-    gives NaN, and the fit stops as any overflow does: a warning, and the
-    last finite parameters."""
+@pytest.mark.parametrize("scale", [3e10, 1e18])
+def test_float32_targets_whose_squares_fit_train_without_overflow(scale):
+    """float32 targets below the magnitude check's 1.8e19 train. Before, the
+    power iterations of the step sizes squared the curvature's image, whose
+    entries are of the targets' squares: from 3e10 on, the first epoch
+    overflowed, and the fit kept its initial weights with a warning."""
     rng = np.random.RandomState(0)
     X32 = rng.randn(60, 4).astype(np.float32)
-    y = 3e10 + 1e9 * X32[:, 0]
+    y = scale + (scale / 30) * X32[:, 0]
+    model = TIAMRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        warnings.filterwarnings("ignore", "TIAM: Maximum iterations")
+        model.fit(X32, y)
+    assert model.weight_step_ == "proximal"
+    assert model.n_iter_ == 5 and np.isfinite(model.loss_)
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+    _assert_finite_and_usable(model, X32)
+
+
+def test_targets_that_overflow_within_an_epoch_warn_and_keep_finite_parameters():
+    """float32 targets of 1.5e19 pass the magnitude check (their squares
+    fit), but the auxiliaries they drive overflow float32 within the first
+    epoch. The fit stops as any overflow does: a warning that says to
+    standardise, and the last finite parameters (here the initial ones)."""
+    rng = np.random.RandomState(0)
+    X32 = rng.randn(60, 4).astype(np.float32)
+    y = 1.5e19 + 5e17 * X32[:, 0]
     model = TIAMRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
     with pytest.warns(ConvergenceWarning, match="non-finite value") as record:
         model.fit(X32, y)
-    assert model.weight_step_ == "proximal"
     message = str(next(w.message for w in record if "non-finite" in str(w.message)))
     assert "Standardise the features and the targets" in message
     _assert_finite_and_usable(model, X32)

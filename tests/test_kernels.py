@@ -157,12 +157,13 @@ def test_power_estimate_is_the_rayleigh_quotient_of_two_iterations(kernels):
     matrix = factor @ factor.T + 0.1 * np.eye(6)
     start = rng.rand(6)
     estimate, direction = kernels.power_estimate(lambda v: matrix @ v, start)
-    # Written out: v1 = M v0 / |M v0|, then the quotient of M at v1.
+    # Written out: v1 = M v0 / max|M v0|, then the quotient of M at v1; the
+    # next start is M v1 / max|M v1|.
     first = matrix @ start
-    vector = first / np.linalg.norm(first)
+    vector = first / np.abs(first).max()
     image = matrix @ vector
     _close(estimate, vector @ image / (vector @ vector))
-    _close(direction, image / np.linalg.norm(image))
+    _close(direction, image / np.abs(image).max())
     assert float(estimate) <= np.linalg.eigvalsh(matrix)[-1] * (1 + 1e-12)
 
 
@@ -173,6 +174,24 @@ def test_power_estimate_of_a_zero_curvature_is_zero_and_keeps_the_vector(kernels
     estimate, direction = kernels.power_estimate(lambda v: 0.0 * v, start)
     assert float(estimate) == 0.0
     np.testing.assert_array_equal(direction, start)
+
+
+@pytest.mark.parametrize("kernels", [GENERIC, NUMPY], ids=["generic", "numpy"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_power_estimate_does_not_square_the_image(kernels, dtype):
+    """A curvature whose image's squares overflow, but not the image itself:
+    the estimate is its top eigenvalue, as numpy's eigvalsh finds in float64."""
+    scale = np.sqrt(np.finfo(dtype).max)  # 1.8e19 in float32, 1.3e154 in float64
+    matrix = np.diag([3.0, 2.0, 1.0, 0.5]) * scale
+    start = np.ones(4, dtype=dtype)
+    estimate = start
+    for _ in range(30):  # 30 warm-started calls of two iterations
+        estimate, start = kernels.power_estimate(
+            lambda v: (matrix @ v.astype(np.float64)).astype(dtype), start
+        )
+    assert np.isfinite(float(estimate))
+    top = np.linalg.eigvalsh(matrix)[-1]
+    assert abs(float(estimate) / top - 1.0) < 1e-5
 
 
 @pytest.mark.parametrize("kernels", [GENERIC, NUMPY], ids=["generic", "numpy"])
