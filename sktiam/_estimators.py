@@ -608,7 +608,11 @@ class BaseTIAM(BaseEstimator, ABC):
         self.objective_curve_ += result.objective_curve
         for key, values in result.diagnostics.items():
             self.diagnostics_.setdefault(key, []).extend(values)
-        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
+        if result.kept_loss is not None:
+            # The call failed before an iteration completed.
+            self.loss_ = result.kept_loss
+        else:
+            self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
         if result.validation_scores is not None:
             if self.validation_scores_ is None:
                 self.validation_scores_ = []
@@ -1323,7 +1327,9 @@ _ATTRIBUTES_DOC = """
         iterations.
 
     loss_ : float
-        The last entry of ``loss_curve_``.
+        The last entry of ``loss_curve_``. Where a call failed (an overflow)
+        before its first iteration completed, the training loss of the
+        parameters it kept, computed once.
 
     loss_curve_ : list of float
         Training loss of the forward network, with the L2 term, for each

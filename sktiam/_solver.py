@@ -286,6 +286,9 @@ class SolveResult:
     best_loss: float | None
     best_validation_score: float | None
     diagnostics: dict[str, list] = field(default_factory=dict)
+    #: The training loss of the parameters returned, where the solve failed
+    #: before an iteration completed (``loss_curve`` is then empty).
+    kept_loss: float | None = None
 
 
 class TIAMSolver:
@@ -832,7 +835,13 @@ class TIAMSolver:
         if not (incremental or self._failed or self._scores is not None):
             state = self._back_to_lowest(state)
         self._warn_unconverged()
-        return self._result(state, driver.n_samples)
+        result = self._result(state, driver.n_samples)
+        if self._failed and not self._loss_curve:
+            # No iteration completed: the loss of the parameters kept (the
+            # initial or warm-started ones), by one forward pass, so that
+            # loss_ describes them instead of being NaN.
+            result.kept_loss = driver.loss(state)
+        return result
 
     def _start(self, state: SolverState, validating: bool, tol: float) -> None:
         """Reset the records of a solve."""

@@ -371,6 +371,26 @@ def test_a_warm_start_is_judged_on_its_own_epochs_when_it_ends_by_its_rules(
 
 
 @pytest.mark.parametrize("batch_size", [7, None], ids=["mini-batch", "full batch"])
+def test_a_fit_failing_in_its_first_iteration_reports_the_kept_parameters_loss(
+    batch_size,
+):
+    """With no iteration completed, loss_ is the training loss of the
+    parameters the fit keeps (its initial ones): scikit-learn's log_loss of
+    their predictions plus the L2 term, not NaN."""
+    params = dict(batch_size=batch_size, max_iter=3, rho=1e308, **SMALL)
+    model = TIAMClassifier(**params)
+    with pytest.warns(ConvergenceWarning, match="non-finite value"):
+        model.fit(X, Y_CLASS)
+    assert model.n_iter_ == 0 and model.loss_curve_ == []
+    data = log_loss(Y_CLASS, model.predict_proba(X))
+    rows = X.shape[0] if batch_size is None else batch_size
+    squares = [np.sum(w**2) for w in model.coefs_]
+    factor = model.output_alpha_factor
+    l2 = 0.5 * model.alpha_ / rows * (sum(squares[:-1]) + factor * squares[-1])
+    assert model.loss_ == pytest.approx(data + l2, rel=1e-12)
+
+
+@pytest.mark.parametrize("batch_size", [7, None], ids=["mini-batch", "full batch"])
 def test_a_warm_starts_loss_is_the_weighted_log_loss_plus_the_l2_term(
     monkeypatch, batch_size
 ):
