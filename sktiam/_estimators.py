@@ -111,7 +111,8 @@ class BaseTIAM(BaseEstimator, ABC):
             Options(Real, {np.inf}),
         ],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        # MLPClassifier's [0, 1): 0 is refused by name with early stopping.
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
@@ -1257,8 +1258,10 @@ _PARAMETERS_DOC = """
         it stops early only once the relaxation's schedule has settled (see
         ``tol``): at once at the defaults.
 
-    validation_fraction : float in (0, 1), default=0.1
-        Fraction of the training data held out for early stopping. A
+    validation_fraction : float in [0, 1), default=0.1
+        Fraction of the training data held out for early stopping; used only
+        with ``early_stopping=True``, which needs it to leave at least two
+        validation rows (so 0 is refused there, and accepted otherwise). A
         classifier's held-out rows are stratified by class; where that
         cannot be done (a class of one row, or more classes than rows on
         either side), they are drawn without stratification, with a

@@ -298,6 +298,18 @@ CASES = [
         "leaves 1 validation samples out of 3 .* to at least 0.666,",
     ),
     (
+        "validation_fraction of 0 with early stopping",
+        fit(early_stopping=True, validation_fraction=0.0),
+        InvalidParameterError,
+        "leaves 0 validation samples out of 40 .* to at least 0.05,",
+    ),
+    (
+        "validation_fraction of 1",
+        fit(validation_fraction=1.0),
+        InvalidParameterError,
+        "'validation_fraction' parameter",
+    ),
+    (
         "validation_fraction leaving no training sample",
         fit(early_stopping=True, validation_fraction=0.99),
         InvalidParameterError,
@@ -472,3 +484,20 @@ def test_partial_fit_names_a_change_of_relaxation_since_the_last_call():
     model.set_params(relaxation="penalty")
     with pytest.raises(ValueError, match="relaxation='box'.*Call fit"):
         model.partial_fit(X, Y_CLASS)
+
+
+@pytest.mark.parametrize("Estimator", [TIAMClassifier, TIAMRegressor])
+def test_validation_fraction_of_0_without_early_stopping_fits_like_mlp(Estimator):
+    """MLP's constraint is [0, 1): the fraction is unused without early
+    stopping, and a grid or settings copied from MLP code may hold 0."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    y = Y_CLASS if Estimator is TIAMClassifier else Y_REAL
+    mlp = {TIAMClassifier: MLPClassifier, TIAMRegressor: MLPRegressor}[Estimator]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp(validation_fraction=0.0, max_iter=2).fit(X, y)
+        reference = Estimator(max_iter=2, random_state=0).fit(X, y)
+        model = Estimator(validation_fraction=0.0, max_iter=2, random_state=0)
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.coefs_[0], reference.coefs_[0])
