@@ -234,7 +234,10 @@ class BaseTIAM(BaseEstimator, ABC):
                 f"{type(self).__name__} requires y to be passed, but the target y "
                 "is None."
             )
-        X = _validate_X(self, X, source, first_pass)
+        # A warm start or partial_fit continues in the dtype of the model,
+        # as MLPClassifier's parameters keep theirs.
+        dtype = None if first_pass else _host_dtype(self.coefs_[0])
+        X = _validate_X(self, X, source, first_pass, dtype=dtype)
         y = check_array(
             _host(y),
             accept_sparse=["csr", "csc"] if self._sparse_multilabel else False,
@@ -340,6 +343,7 @@ class BaseTIAM(BaseEstimator, ABC):
         dtype = _host_dtype(X)
         if sample_weight is not None:
             sample_weight = _host(sample_weight)
+            _check_weight_range(sample_weight, dtype)
         sample_weight = _check_sample_weight(
             sample_weight,
             np.empty((X.shape[0], 0), dtype=dtype),
@@ -767,8 +771,10 @@ class BaseTIAM(BaseEstimator, ABC):
         else:
             xp = source.xp
             place = source.asarray
-        coefs = [xp.astype(place(c), X.dtype) for c in self.coefs_]
-        intercepts = [xp.astype(place(b), X.dtype) for b in self.intercepts_]
+        # The products promote X and the model to the wider of their dtypes,
+        # as MLPClassifier's do: float32 X and a float64 model give float64.
+        coefs = [place(c) for c in self.coefs_]
+        intercepts = [place(b) for b in self.intercepts_]
         with np.errstate(over="ignore", invalid="ignore"):
             output = forward(xp, activation, coefs, intercepts, X)
         if not bool(xp.all(xp.isfinite(output))):
@@ -831,13 +837,16 @@ def _validate_X(
     source: Backend | None,
     reset: bool,
     fitting: bool = True,
+    dtype: np.dtype | None = None,
 ):
     """Validate ``X`` in its own namespace: float32 or float64, 2-D, finite.
 
     For ``fitting``, values so large that their squares overflow are
     rejected too: the solver squares them, and they would turn into
     infinities mid-fit. Prediction does not square X; it checks the
-    network's output instead (:meth:`BaseTIAM._forward_output`).
+    network's output instead (:meth:`BaseTIAM._forward_output`). A
+    ``dtype`` other than X's (a fitted model's, which a warm start or
+    ``partial_fit`` continues in) converts X to it, after that check.
     """
     try:
         if source is None:
@@ -859,7 +868,12 @@ def _validate_X(
             ) from error
         raise
     if fitting:
-        _check_magnitude(X, "X")
+        _check_magnitude(X, "X", dtype)
+    if dtype is not None and _host_dtype(X) != dtype:
+        if source is None:
+            X = X.astype(dtype)
+        else:
+            X = source.xp.astype(X, getattr(source.xp, dtype.name))
     return X
 
 
@@ -980,21 +994,55 @@ def _warn_on_unscaled(X: Any) -> None:
         )
 
 
-def _check_magnitude(array: Any, name: str) -> None:
-    """Raise a ValueError if squaring ``array`` would overflow its dtype."""
+def _check_magnitude(array: Any, name: str, dtype: np.dtype | None = None) -> None:
+    """Raise a ValueError if squaring ``array`` would overflow ``dtype``.
+
+    ``dtype`` is the one the model computes in, None for the array's own:
+    an array that is converted to it is checked before the conversion,
+    which would otherwise overflow with NumPy's warnings.
+    """
     values = array.data if scipy.sparse.issparse(array) else array
     if values.size == 0:
         return
     xp = _namespace(values)
     # max and -min rather than max(abs): no temporary copy of X.
     largest = max(float(xp.max(values)), -float(xp.min(values)))
-    dtype = _host_dtype(values)
+    own = _host_dtype(values)
+    dtype = own if dtype is None else dtype
     limit = float(np.sqrt(np.finfo(dtype).max))
     if largest > limit:
+        converted = (
+            ""
+            if dtype == own
+            else f" ({name} is {own.name}; the model computes in {dtype.name})"
+        )
         raise ValueError(
             f"{name} contains values as large as {largest:.3g}. TIAM squares them, "
-            f"which overflows {dtype.name} above {limit:.3g}. Standardise {name} "
-            "first, for example with StandardScaler."
+            f"which overflows {dtype.name} above {limit:.3g}{converted}. "
+            f"Standardise {name} first, for example with StandardScaler."
+        )
+
+
+def _check_weight_range(sample_weight: Any, dtype: np.dtype) -> None:
+    """Raise a ValueError for finite weights beyond ``dtype``'s range.
+
+    They are converted to the dtype the model computes in, where they would
+    turn into infinities with NumPy's overflow warnings. Weights that are
+    not numbers, or not finite, are left to ``_check_sample_weight``'s
+    messages.
+    """
+    try:
+        values = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        return
+    finite = np.abs(values[np.isfinite(values)])
+    if finite.size and float(finite.max()) > float(np.finfo(dtype).max):
+        raise ValueError(
+            f"sample_weight contains values as large as {float(finite.max()):.3g}, "
+            f"beyond {dtype.name}, in which the model computes. Divide the "
+            "weights by a constant: the data terms use only their ratios, but "
+            "alpha counts a weight of k as k rows, as MLPClassifier's does, so "
+            "scale alpha with them to keep the same penalty."
         )
 
 
@@ -1643,7 +1691,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         ``fit``). The relaxation and its penalties are those of the first
         call, as ``MLPClassifier``'s optimiser keeps its settings: to change
         ``relaxation``, ``rho``, ``activation_penalty`` or ``penalty_growth``,
-        call ``fit``.
+        call ``fit``. So is the dtype: ``X`` is converted to that of the
+        model, as MLPClassifier's parameters keep theirs.
 
         Parameters
         ----------
@@ -1925,11 +1974,9 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
                     f"TIAMRegressor needs numeric targets; y has dtype {y.dtype}."
                 ) from error
         assert_all_finite(y, input_name="y")
-        targets = np.asarray(y, dtype=dtype).reshape(y.shape[0], -1)
-        # float64 targets can overflow when the model computes in float32.
-        assert_all_finite(targets, input_name=f"y as {dtype.name}")
-        _check_magnitude(targets, "y")
-        return targets
+        # Before the conversion, which the check keeps from overflowing.
+        _check_magnitude(y, "y", dtype)
+        return np.asarray(y, dtype=dtype).reshape(y.shape[0], -1)
 
     def _score_outputs(self, output, y, sample_weight):
         return r2_score(y, output, sample_weight=sample_weight)
@@ -1970,7 +2017,8 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         ``fit``). The relaxation and its penalties are those of the first
         call, as ``MLPClassifier``'s optimiser keeps its settings: to change
         ``relaxation``, ``rho``, ``activation_penalty`` or ``penalty_growth``,
-        call ``fit``.
+        call ``fit``. So is the dtype: ``X`` is converted to that of the
+        model, as MLPClassifier's parameters keep theirs.
 
         Parameters
         ----------

@@ -96,6 +96,28 @@ def test_regressor_one_or_several_outputs(n_targets):
     assert model.score(X, y) > 0.8
 
 
+@pytest.mark.parametrize(
+    "model_dtype, X_dtype", [(np.float64, np.float32), (np.float32, np.float64)]
+)
+def test_prediction_promotes_x_and_the_model_to_the_wider_dtype_like_mlp(
+    model_dtype, X_dtype
+):
+    """MLPClassifier's products promote float32 and float64 to float64; the
+    prediction equals the forward pass with both in float64, written out."""
+    X, y = _blobs()
+    model = TIAMRegressor(**SMALL).fit(X.astype(model_dtype), X[:, 0] ** 2)
+    predicted = model.predict(X.astype(X_dtype))
+    assert predicted.dtype == np.float64
+    layer = X.astype(X_dtype).astype(np.float64)
+    for i, (w, b) in enumerate(zip(model.coefs_, model.intercepts_, strict=True)):
+        layer = layer @ w.astype(np.float64) + b.astype(np.float64)
+        if i < len(model.coefs_) - 1:
+            layer = np.maximum(layer, 0.0)
+    np.testing.assert_allclose(predicted, layer[:, 0], rtol=1e-12, atol=1e-12)
+    classifier = TIAMClassifier(**SMALL).fit(X.astype(model_dtype), y)
+    assert classifier.predict_proba(X.astype(X_dtype)).dtype == np.float64
+
+
 def test_float32_stays_float32():
     X, y = _blobs()
     X32 = X.astype(np.float32)

@@ -6,6 +6,7 @@ import warnings
 import numpy as np
 import pytest
 from helpers import assert_same_parameters, fit_quietly
+from sklearn.base import clone
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
@@ -372,14 +373,25 @@ def test_partial_fit_tracks_the_best_loss_over_all_calls():
     assert model.best_loss_ == min(model.loss_curve_)
 
 
-def test_partial_fit_takes_the_dtype_of_each_call():
+@pytest.mark.parametrize(
+    "first, later", [(np.float64, np.float32), (np.float32, np.float64)]
+)
+def test_partial_fit_and_warm_start_keep_the_dtype_of_the_first_fit(first, later):
+    """As MLPClassifier's parameters keep theirs: a later call's X is
+    converted to the model's dtype, and trains as that X would."""
     X, y = _blobs()
     model = TIAMClassifier(hidden_layer_sizes=(8,), random_state=0)
-    model.partial_fit(X, y, classes=[0, 1, 2])
-    assert model.coefs_[0].dtype == np.float64
-    model.partial_fit(X.astype(np.float32), y)
-    assert all(c.dtype == np.float32 for c in model.coefs_ + model.intercepts_)
-    assert model.predict_proba(X.astype(np.float32)).dtype == np.float32
+    model.partial_fit(X.astype(first), y, classes=[0, 1, 2])
+    reference = clone(model).partial_fit(X.astype(first), y, classes=[0, 1, 2])
+    model.partial_fit(X.astype(later), y)
+    reference.partial_fit(X.astype(later).astype(first), y)
+    assert all(c.dtype == first for c in model.coefs_ + model.intercepts_)
+    assert_same_parameters(model, reference)
+    warm = TIAMClassifier(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    fit_quietly(warm, X.astype(first), y)
+    warm.set_params(warm_start=True)
+    fit_quietly(warm, X.astype(later), y)
+    assert all(c.dtype == first for c in warm.coefs_ + warm.intercepts_)
 
 
 def test_a_diverging_stream_of_partial_fit_calls_stops_and_keeps_its_weights():

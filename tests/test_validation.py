@@ -298,6 +298,19 @@ CASES = [
         "leaves 1 validation samples out of 3 .* to at least 0.666,",
     ),
     (
+        "float64 y beyond float32's squares, with float32 X",
+        fit(TIAMRegressor, X=X.astype(np.float32), y=1e30 * Y_REAL),
+        ValueError,
+        r"y contains values as large as .* overflows float32 above 1.84e\+19 "
+        r"\(y is float64; the model computes in float32\)",
+    ),
+    (
+        "float64 weights beyond float32, with float32 X",
+        fit(X=X.astype(np.float32), sample_weight=np.full(40, 1e39)),
+        ValueError,
+        "sample_weight contains values as large as 1e.39, beyond float32",
+    ),
+    (
         "validation_fraction of 0 with early stopping",
         fit(early_stopping=True, validation_fraction=0.0),
         InvalidParameterError,
