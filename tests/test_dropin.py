@@ -408,3 +408,37 @@ def test_sparse_regression_targets_are_refused_with_a_type_error():
     X = np.random.default_rng(0).normal(size=(30, 3))
     with pytest.raises(TypeError, match="Sparse data was passed for y"):
         TIAMRegressor(max_iter=2).fit(X, sparse.csr_matrix(X[:, :2]))
+
+
+# -- MLP's optimiser parameters -------------------------------------------------
+
+#: MLP's parameters that TIAM has not, as docs/user_guide/hyperparameters.rst
+#: lists them.
+OPTIMISER_PARAMETERS = {
+    "solver",
+    "learning_rate",
+    "learning_rate_init",
+    "power_t",
+    "momentum",
+    "nesterovs_momentum",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "max_fun",
+}
+
+
+def test_only_mlps_optimiser_parameters_are_missing_and_they_fail_by_name():
+    from sklearn.neural_network import MLPRegressor
+
+    from sktiam import TIAMRegressor
+
+    missing = set(MLPClassifier().get_params()) - set(TIAMClassifier().get_params())
+    assert missing == OPTIMISER_PARAMETERS
+    missing = set(MLPRegressor().get_params()) - set(TIAMRegressor().get_params())
+    assert missing == OPTIMISER_PARAMETERS | {"loss"}
+    for name in sorted(OPTIMISER_PARAMETERS):
+        with pytest.raises(TypeError, match=name):
+            TIAMClassifier(**{name: MLPClassifier().get_params()[name]})
+        with pytest.raises(ValueError, match=f"Invalid parameter '{name}'"):
+            TIAMClassifier().set_params(**{name: MLPClassifier().get_params()[name]})
