@@ -609,13 +609,14 @@ class BaseTIAM(BaseEstimator, ABC):
                 self.validation_scores_ = self.best_validation_score_ = None
         self.n_iter_ = result.n_iter
         self.t_ += result.n_samples_seen
-        self.loss_curve_ += result.loss_curve
+        # NumPy floats, as MLPClassifier's (its loss_ has .item() and .dtype).
+        self.loss_curve_ += [np.float64(value) for value in result.loss_curve]
         self.objective_curve_ += result.objective_curve
         for key, values in result.diagnostics.items():
             self.diagnostics_.setdefault(key, []).extend(values)
         if result.kept_loss is not None:
             # The call failed before an iteration completed.
-            self.loss_ = result.kept_loss
+            self.loss_ = np.float64(result.kept_loss)
         else:
             self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
         if result.validation_scores is not None:
@@ -626,9 +627,11 @@ class BaseTIAM(BaseEstimator, ABC):
                 self.best_validation_score_ or -np.inf, result.best_validation_score
             )
         elif result.best_loss is not None:
-            self.best_loss_ = min(
-                np.inf if self.best_loss_ is None else self.best_loss_,
-                result.best_loss,
+            self.best_loss_ = np.float64(
+                min(
+                    np.inf if self.best_loss_ is None else self.best_loss_,
+                    result.best_loss,
+                )
             )
 
     def _relaxation(self) -> BoxRelaxation | PenaltyRelaxation:

@@ -442,3 +442,14 @@ def test_only_mlps_optimiser_parameters_are_missing_and_they_fail_by_name():
             TIAMClassifier(**{name: MLPClassifier().get_params()[name]})
         with pytest.raises(ValueError, match=f"Invalid parameter '{name}'"):
             TIAMClassifier().set_params(**{name: MLPClassifier().get_params()[name]})
+
+
+def test_losses_are_numpy_floats_like_mlps():
+    X, y = _blobs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp = MLPClassifier(max_iter=3).fit(X, y)
+        model = TIAMClassifier(max_iter=3).fit(X, y)
+    for name in ("loss_", "best_loss_"):
+        assert type(getattr(model, name)) is type(getattr(mlp, name)) is np.float64
+    assert {type(v) for v in model.loss_curve_} == {type(v) for v in mlp.loss_curve_}
