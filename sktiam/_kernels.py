@@ -353,21 +353,32 @@ class NumpyKernels(ArrayKernels):
         return max(estimate, shrunk)
 
     def power_estimate(self, curvature, direction, iterations=POWER_ITERATIONS):
-        np = self.np
+        # Normalised by the length, one BLAS call, where its square is
+        # finite; by the largest entry where it is not (the squares of the
+        # image's entries overflowed, not necessarily the image). A scalar
+        # read costs nothing here, and the largest entry costs two calls.
         vector = direction
         for iteration in range(iterations):
             image = curvature(vector)
-            largest = float(np.max(np.abs(image)))
+            norm = self._scale(image)
             if iteration == iterations - 1:
                 break
-            vector = image / largest if largest > 0 else image
+            vector = image / norm if norm > 0 else image
         squared = float(vector @ vector)
-        if largest == 0 or squared == 0:
+        if norm == 0 or squared == 0:
             return 0.0, direction
         estimate = float(vector @ image) / squared
-        if not math.isfinite(largest):
+        if not math.isfinite(norm):
             return estimate, direction
-        return estimate, image / largest
+        return estimate, image / norm
+
+    def _scale(self, image: Array) -> float:
+        """Return the length of ``image``, or its largest entry where the
+        length's square overflows."""
+        norm_squared = float(image @ image)
+        if math.isfinite(norm_squared):
+            return math.sqrt(norm_squared)
+        return float(self.np.max(self.np.abs(image)))
 
     def dot(self, u: Array, v: Array) -> Array:
         return u @ v
