@@ -235,7 +235,7 @@ class BaseTIAM(BaseEstimator, ABC):
                 "is None."
             )
         # A warm start or partial_fit continues in the dtype of the model,
-        # as MLPClassifier's parameters keep theirs.
+        # as the parameters of MLPClassifier's stochastic solvers keep theirs.
         dtype = None if first_pass else _host_dtype(self.coefs_[0])
         X = _validate_X(self, X, source, first_pass, dtype=dtype)
         y = check_array(
@@ -246,7 +246,7 @@ class BaseTIAM(BaseEstimator, ABC):
             input_name="y",
             estimator=self,
         )
-        if scipy.sparse.issparse(y) and type_of_target(y) != "multilabel-indicator":
+        if scipy.sparse.issparse(y) and not _is_sparse_multilabel(y):
             raise TypeError(
                 "A sparse y is accepted only as a multilabel indicator matrix "
                 "(two or more columns of 0 and 1); this y is "
@@ -774,10 +774,14 @@ class BaseTIAM(BaseEstimator, ABC):
         else:
             xp = source.xp
             place = source.asarray
-        # The products promote X and the model to the wider of their dtypes,
-        # as MLPClassifier's do: float32 X and a float64 model give float64.
-        coefs = [place(c) for c in self.coefs_]
-        intercepts = [place(b) for b in self.intercepts_]
+        # X and the model in the wider of their dtypes, as MLPClassifier's
+        # products promote them: float32 X and a float64 model give float64.
+        # Cast explicitly: not every namespace promotes in products.
+        dtype = xp.result_type(X.dtype, place(self.coefs_[0]).dtype)
+        if X.dtype != dtype:
+            X = X.astype(dtype) if scipy.sparse.issparse(X) else xp.astype(X, dtype)
+        coefs = [xp.astype(place(c), dtype) for c in self.coefs_]
+        intercepts = [xp.astype(place(b), dtype) for b in self.intercepts_]
         with np.errstate(over="ignore", invalid="ignore"):
             output = forward(xp, activation, coefs, intercepts, X)
         if not bool(xp.all(xp.isfinite(output))):
@@ -832,6 +836,24 @@ def _host(value: Any) -> Any:
     if array_backend(value) is not None:
         return to_numpy(value)
     return value
+
+
+def _is_sparse_multilabel(y: Any) -> bool:
+    """Return whether a sparse ``y`` is what scikit-learn calls a multilabel
+    indicator matrix in its dense form, without making that form.
+
+    A 2-D matrix of two columns or more, whose values, with the zeros not
+    stored, are at most two integers. scikit-learn's ``type_of_target``
+    reads only the stored values of a sparse matrix, and fails on a 1-D
+    one: it calls a sparse matrix of 1 and 2 with zeros "binary", where
+    its dense form is multiclass-multioutput.
+    """
+    if y.ndim != 2 or y.shape[1] < 2:
+        return False
+    values = np.unique(y.data)
+    if y.nnz < y.shape[0] * y.shape[1]:
+        values = np.union1d(values, [0])
+    return values.size <= 2 and type_of_target(y) == "multilabel-indicator"
 
 
 def _validate_X(
@@ -1381,9 +1403,9 @@ _ATTRIBUTES_DOC = """
         iterations.
 
     loss_ : float
-        The last entry of ``loss_curve_``. Where a call failed (an overflow)
-        before its first iteration completed, the training loss of the
-        parameters it kept, computed once.
+        The last entry of ``loss_curve_``. Where a call failed (an overflow,
+        or a warm start that diverged) before its first iteration completed,
+        the training loss of the parameters it kept, computed once.
 
     loss_curve_ : list of float
         Training loss of the forward network, with the L2 term, for each
@@ -1695,7 +1717,8 @@ class TIAMClassifier(ClassifierMixin, BaseTIAM):
         call, as ``MLPClassifier``'s optimiser keeps its settings: to change
         ``relaxation``, ``rho``, ``activation_penalty`` or ``penalty_growth``,
         call ``fit``. So is the dtype: ``X`` is converted to that of the
-        model, as MLPClassifier's parameters keep theirs.
+        model, as the parameters of MLPClassifier's stochastic solvers keep
+        theirs.
 
         Parameters
         ----------
@@ -2021,7 +2044,8 @@ class TIAMRegressor(RegressorMixin, BaseTIAM):
         call, as ``MLPClassifier``'s optimiser keeps its settings: to change
         ``relaxation``, ``rho``, ``activation_penalty`` or ``penalty_growth``,
         call ``fit``. So is the dtype: ``X`` is converted to that of the
-        model, as MLPClassifier's parameters keep theirs.
+        model, as the parameters of MLPClassifier's stochastic solvers keep
+        theirs.
 
         Parameters
         ----------

@@ -373,8 +373,7 @@ class NumpyKernels(ArrayKernels):
         return estimate, image / norm
 
     def _scale(self, image: Array) -> float:
-        """Return the length of ``image``, or its largest entry where the
-        length's square overflows."""
+        """Return the length of ``image``, or its largest entry if that overflows."""
         norm_squared = float(image @ image)
         if math.isfinite(norm_squared):
             return math.sqrt(norm_squared)

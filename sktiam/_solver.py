@@ -825,7 +825,7 @@ class TIAMSolver:
             else:
                 kept = self._kept_iteration(state.iteration)
             state = self._recovered(state)
-            self._failed = True
+            self._failed = self._interrupted = True
             warnings.warn(
                 f"TIAM: training interrupted by the user after {self._n_iter} "
                 f"iteration(s); the model keeps the parameters of {kept}.",
@@ -836,11 +836,16 @@ class TIAMSolver:
             state = self._back_to_lowest(state)
         self._warn_unconverged()
         result = self._result(state, driver.n_samples)
-        if self._failed and not self._loss_curve:
+        if self._failed and not self._loss_curve and not self._interrupted:
             # No iteration completed: the loss of the parameters kept (the
-            # initial or warm-started ones), by one forward pass, so that
-            # loss_ describes them instead of being NaN.
-            result.kept_loss = driver.loss(state)
+            # initial or warm-started ones), so that loss_ describes them
+            # instead of being NaN. A warm start computed it already; other
+            # fits take one forward pass, but not after an interrupt, where
+            # the user asked to stop.
+            if self._warm_start is not None:
+                result.kept_loss = self._warm_start[0]
+            else:
+                result.kept_loss = driver.loss(state)
         return result
 
     def _start(self, state: SolverState, validating: bool, tol: float) -> None:
@@ -861,6 +866,7 @@ class TIAMSolver:
         self._lowest: tuple[float, int, Any] = (math.inf, 0, self._good)
         self._tol = tol
         self._warm_start: tuple[float, int, Any] | None = None
+        self._interrupted = False
 
     def _start_from(self, state: SolverState, loss: float) -> None:
         """Count the training loss ``loss`` of a warm start's parameters.

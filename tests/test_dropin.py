@@ -368,6 +368,18 @@ def test_sparse_multilabel_targets_fit_as_dense_and_predict_sparse_like_mlp(
     np.testing.assert_array_equal(model.classes_, mlp.classes_)
 
 
+def test_a_sparse_multilabel_matrix_of_0_and_2_fits_as_its_dense_form():
+    """scikit-learn calls both multilabel, and reads 2 as 1."""
+    X, Y = make_multilabel_classification(n_samples=40, n_classes=3, random_state=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = TIAMClassifier(max_iter=2, random_state=0).fit(X, 2 * Y)
+        model = TIAMClassifier(max_iter=2, random_state=0)
+        model.fit(X, sparse.csr_matrix(2 * Y))
+    np.testing.assert_array_equal(model.coefs_[0], dense.coefs_[0])
+    np.testing.assert_array_equal(model.predict(X).toarray(), dense.predict(X))
+
+
 def test_sparse_multilabel_targets_under_partial_fit_and_early_stopping():
     X, Y = make_multilabel_classification(n_samples=80, n_classes=3, random_state=1)
     X = StandardScaler().fit_transform(X)
@@ -389,10 +401,12 @@ def test_sparse_multilabel_targets_under_partial_fit_and_early_stopping():
     "y, kind",
     [
         (sparse.csr_matrix(np.arange(30.0)[:, None] % 2), "binary"),
+        # scikit-learn's type_of_target calls this sparse one binary.
         (
             sparse.csr_matrix(np.arange(60.0).reshape(30, 2) % 3),
             "multiclass-multioutput",
         ),
+        (sparse.coo_array(np.arange(30.0) % 2), "binary"),
     ],
 )
 def test_sparse_targets_other_than_multilabel_are_refused_by_name(y, kind):

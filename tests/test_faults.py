@@ -493,3 +493,22 @@ def test_partial_fit_after_an_early_stopped_fit_detects_divergence():
             model.partial_fit(X_MANY, Y_MANY)
     _assert_finite_and_usable(model, X_MANY)
     assert max(model.loss_curve_) < 1e3
+
+
+def test_an_interrupt_in_the_first_iteration_takes_no_further_pass(monkeypatch):
+    """After an interrupt the user asked to stop: no forward pass computes
+    the kept parameters' loss, and loss_ stays NaN, as no iteration ended."""
+    from sktiam._minibatch import MiniBatchEpochs
+
+    def interrupted(self, state):
+        raise KeyboardInterrupt
+
+    def no_pass(self, state):
+        raise AssertionError("a pass over the data after an interrupt")
+
+    monkeypatch.setattr(MiniBatchEpochs, "epoch", interrupted)
+    monkeypatch.setattr(MiniBatchEpochs, "loss", no_pass)
+    model = TIAMClassifier(max_iter=3, **SMALL)
+    with pytest.warns(ConvergenceWarning, match="interrupted by the user"):
+        model.fit(X, Y_CLASS)
+    assert model.n_iter_ == 0 and np.isnan(model.loss_)
