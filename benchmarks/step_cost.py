@@ -8,9 +8,11 @@ splits, seed 0), in float64 on this machine's CPU:
   exact and of the conjugate-gradient A step, and with the defaults, and of
   ``MLPClassifier(batch_size=64)`` (adam), all with hidden
   layers (100, 100): ``(t(k + 1) - t(1)) / k`` from fits of ``k + 1`` and 1
-  epochs, each the best of three taken in turns with the other models, so
-  that validation and initialisation are not counted;
-- the ratio of TIAM's epoch to adam's, beside the ratio of their matrix
+  epochs, so that validation and initialisation are not counted, each
+  TIAM step's right after adam's, five times: the medians of the seconds
+  and of the pairs' ratios (:func:`per_epoch`);
+- the median ratio of TIAM's epoch to adam's, and its range over the
+  pairs, beside the ratio of their matrix
   products' flops (:func:`benchmarks.machine.tiam_minibatch_flops_per_epoch`
   per round, ``2 n (2 S_W + S_A)`` for a forward and backward pass), so that
   what is left above the flop ratio shows;
@@ -76,22 +78,41 @@ def _seconds(name: str, X: Any, y: Any, epochs: int) -> float:
     return time.perf_counter() - start
 
 
-def per_epoch(names: list[str], X: Any, y: Any, epochs: int) -> dict[str, float]:
-    """Return each model's ``(t(epochs + 1) - t(1)) / epochs``, times best of three.
+#: Repetitions of each pair of fits (adam's, then a TIAM step's).
+REPETITIONS = 5
 
-    The models take turns within each of the three repetitions, so that a
-    change of the machine's speed during the run (it swung by up to 1.7
-    times between runs) reaches every model's best alike.
+
+def _epoch_seconds(name: str, X: Any, y: Any, epochs: int) -> float:
+    """Return ``(t(epochs + 1) - t(1)) / epochs`` of one model, measured once."""
+    single = _seconds(name, X, y, 1)
+    return (_seconds(name, X, y, epochs + 1) - single) / epochs
+
+
+def per_epoch(names: list[str], X: Any, y: Any, epochs: int) -> dict[str, Any]:
+    """Return each TIAM step's seconds per epoch and its ratio to adam's.
+
+    Each of :data:`REPETITIONS` repetitions measures adam's epoch and then
+    each step's, adam's again before each: the ratio of a pair is taken a few
+    seconds apart, and the machine's speed, which swung by up to 1.7 times
+    between runs and by about as much within one, reaches both alike. The
+    records are the medians over the repetitions, of the seconds and of
+    the pairs' ratios, with the ratios' range.
     """
-    for name in names:
+    for name in ["adam", *names]:
         _seconds(name, X[:500], y[:500], 1)
-    single = dict.fromkeys(names, float("inf"))
-    several = dict.fromkeys(names, float("inf"))
-    for _ in range(3):
+    seconds: dict[str, list[float]] = {name: [] for name in ["adam", *names]}
+    ratios: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(REPETITIONS):
         for name in names:
-            single[name] = min(single[name], _seconds(name, X, y, 1))
-            several[name] = min(several[name], _seconds(name, X, y, epochs + 1))
-    return {name: (several[name] - single[name]) / epochs for name in names}
+            adam = _epoch_seconds("adam", X, y, epochs)
+            tiam = _epoch_seconds(name, X, y, epochs)
+            seconds["adam"].append(adam)
+            seconds[name].append(tiam)
+            ratios[name].append(tiam / adam)
+    row: dict[str, Any] = {name: float(np.median(v)) for name, v in seconds.items()}
+    row["ratio"] = {name: float(np.median(v)) for name, v in ratios.items()}
+    row["ratio_range"] = {name: [min(v), max(v)] for name, v in ratios.items()}
+    return row
 
 
 def flop_ratio(layer_units: list[int], step: dict) -> float:
@@ -121,7 +142,7 @@ def run() -> dict:
         X, y = data.X_train.astype(np.float64), data.y_train
         units = [X.shape[1], *HIDDEN, len(np.unique(y))]
         ticks = cpu_ticks()
-        row: dict[str, Any] = per_epoch(["adam", *STEPS], X, y, epochs)
+        row = per_epoch(list(STEPS), X, y, epochs)
         row["others_share"] = others_share_between(ticks, cpu_ticks())
         row["flop_ratio"] = {
             name: flop_ratio(units, step) for name, step in STEPS.items()
@@ -167,9 +188,10 @@ def table(records: dict) -> str:
     for dataset, row in records["sets"].items():
         cells = [f"{row['adam']:.4f}"]
         for name in STEPS:
+            low, high = row["ratio_range"][name]
             cells += [
                 f"{row[name]:.4f}",
-                f"{row[name] / row['adam']:.2f}",
+                f"{row['ratio'][name]:.2f} ({low:.2f}-{high:.2f})",
                 f"{row['flop_ratio'][name]:.2f}",
             ]
         cells.append(f"{row['others_share']:.2f}")
