@@ -794,6 +794,7 @@ class TIAMSolver:
             )
         driver.start(state)
         self._start(state, validation_score is not None, tol)
+        self._incremental = incremental
         if warm and not incremental:
             self._start_from(state, driver.loss(state))
         try:
@@ -927,7 +928,11 @@ class TIAMSolver:
             return state
         loss, objective, record = outcome.loss, outcome.objective, outcome.record
         lowest = state.lowest_loss
-        if loss > DIVERGENCE_FACTOR * lowest and loss > state.first_loss:
+        if (
+            loss > DIVERGENCE_FACTOR * lowest
+            and loss > state.first_loss
+            and not self._new_rows(state, driver, loss)
+        ):
             kept = self._failed_fit_keeps(done)
             state = self._recovered(state)
             warnings.warn(
@@ -978,6 +983,22 @@ class TIAMSolver:
                 )
             self._stopped = True
         return state
+
+    def _new_rows(self, state: SolverState, driver: Any, loss: float) -> bool:
+        """Say whether a ``partial_fit`` call's high loss is its rows' own.
+
+        Each call of ``partial_fit`` trains on rows of its own, and a stream's
+        rows may change (concept drift): a loss far above the lowest of
+        earlier calls may be the new rows' loss under the old model. The
+        call's loss was taken before its steps; the divergence test compares
+        the rows' loss after them, computed once: a call whose steps lowered
+        it learned, and keeps its parameters. ``fit``'s epochs see the same
+        rows each time, and are judged by the loss alone.
+        """
+        if not self._incremental:
+            return False
+        after = driver.loss(state)
+        return math.isfinite(after) and after <= loss
 
     def _failed_fit_keeps(self, last: int) -> str:
         """Say which parameters a diverged or overflowed fit ends with.

@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sktiam import TIAMClassifier, TIAMRegressor
 from sktiam._minibatch import MiniBatchStep
-from sktiam._solver import LOSS_RISE, TIAMSolver
+from sktiam._solver import DIVERGENCE_FACTOR, LOSS_RISE, TIAMSolver
 
 RNG = np.random.RandomState(0)
 X = RNG.randn(80, 4)
@@ -512,3 +512,39 @@ def test_an_interrupt_in_the_first_iteration_takes_no_further_pass(monkeypatch):
     with pytest.warns(ConvergenceWarning, match="interrupted by the user"):
         model.fit(X, Y_CLASS)
     assert model.n_iter_ == 0 and np.isnan(model.loss_)
+
+
+def test_partial_fit_learns_rows_that_drift_from_the_earlier_calls():
+    """A stream whose labels flip (concept drift): the first call on the new
+    rows has a loss far above the lowest of the earlier calls, 100 times
+    and more, but its steps lower the loss of those rows, so it is no
+    divergence. Before, every such call was undone with a warning, and
+    the model never learned the new rows."""
+    rng = np.random.RandomState(0)
+    rows = rng.randn(200, 2)
+    labels = (rows[:, 0] > 0).astype(int)
+    model = TIAMClassifier(hidden_layer_sizes=(8,), random_state=0)
+    for _ in range(120):
+        model.partial_fit(rows, labels, classes=[0, 1])
+    lowest = min(model.loss_curve_)
+    assert model.score(rows[:50], 1 - labels[:50]) < 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        for _ in range(30):
+            model.partial_fit(rows[:50], 1 - labels[:50])
+    assert model.loss_curve_[120] > DIVERGENCE_FACTOR * lowest
+    assert len(model.loss_curve_) == 150
+    assert model.score(rows[:50], 1 - labels[:50]) > 0.9
+
+
+def test_a_stream_of_single_rows_keeps_every_call():
+    """One row's loss varies far more than a batch's: no call is undone."""
+    rng = np.random.RandomState(0)
+    rows = rng.randn(40, 2)
+    labels = (rows[:, 0] > 0).astype(int)
+    model = TIAMClassifier(hidden_layer_sizes=(8,), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        for i in range(40):
+            model.partial_fit(rows[i : i + 1], labels[i : i + 1], classes=[0, 1])
+    assert len(model.loss_curve_) == 40 and model.t_ == 40
