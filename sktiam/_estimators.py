@@ -415,7 +415,7 @@ class BaseTIAM(BaseEstimator, ABC):
         batch_rows = X.shape[0] if batch_size is None else min(batch_size, X.shape[0])
         batch_weight = batch_rows * float(np.mean(sample_weight))
         # "auto" counts rows as the weights do: a weight of k is k rows.
-        self.alpha_ = (
+        alpha = (
             auto_alpha(
                 float(np.sum(sample_weight)),
                 layer_units[0] * layer_units[1],
@@ -424,6 +424,8 @@ class BaseTIAM(BaseEstimator, ABC):
             if self.alpha == "auto"
             else float(self.alpha)
         )
+        _check_penalty(alpha, self.output_alpha_factor, batch_weight, dtype)
+        self.alpha_ = alpha
         # Full batch always takes the paper's step, whatever weight_step says.
         self.weight_step_ = (
             "prox-linear"
@@ -1045,6 +1047,35 @@ def _check_magnitude(array: Any, name: str, dtype: np.dtype | None = None) -> No
             f"{name} contains values as large as {largest:.3g}. TIAM squares them, "
             f"which overflows {dtype.name} above {limit:.3g}{converted}. "
             f"Standardise {name} first, for example with StandardScaler."
+        )
+
+
+def _check_penalty(
+    alpha: float, output_factor: float, batch_weight: float, dtype: np.dtype
+) -> None:
+    """Raise a ValueError where ``alpha`` over a batch's weight is too large.
+
+    The L2 term of a batch is ``alpha / (its summed sample weight)``, times
+    ``output_factor`` on the output layer: a weight of k counts as k rows,
+    so weights far below 1 make the penalty large. Beyond the square root of
+    the dtype's largest value, the objective and its step sizes overflow,
+    which the fit would report as an overflow, blaming the data's scale.
+    """
+    largest = alpha * max(1.0, output_factor)
+    if not largest:
+        return
+    limit = math.sqrt(float(np.finfo(dtype).max))
+    penalty = largest / batch_weight if batch_weight > 0 else math.inf
+    if penalty > limit:
+        raise ValueError(
+            f"sample_weight is too small for alpha_={alpha:g} (times "
+            f"output_alpha_factor={output_factor:g} on the output layer): "
+            "alpha counts a weight of k as k rows, as MLPClassifier's does, "
+            f"and a batch of these weights counts as {batch_weight:.3g} rows, "
+            f"which makes the L2 penalty alpha / rows {penalty:.3g}, beyond "
+            f"what {dtype.name} holds safely ({limit:.3g}). Multiply the "
+            "weights by a constant (the data terms use only their ratios), "
+            "or lower alpha."
         )
 
 

@@ -311,6 +311,19 @@ CASES = [
         "sample_weight contains values as large as 1e.39, beyond float32",
     ),
     (
+        "sample weights so small that alpha over them overflows",
+        fit(sample_weight=np.full(40, 1e-320)),
+        ValueError,
+        r"sample_weight is too small for alpha_=0.002 \(times "
+        r"output_alpha_factor=30 on the output layer\).* rows, which makes",
+    ),
+    (
+        "float32 sample weights so small that alpha over them overflows",
+        fit(X=X.astype(np.float32), sample_weight=np.full(40, 1e-40)),
+        ValueError,
+        r"sample_weight is too small .* beyond what float32 holds safely",
+    ),
+    (
         "validation_fraction of 0 with early stopping",
         fit(early_stopping=True, validation_fraction=0.0),
         InvalidParameterError,
@@ -514,3 +527,14 @@ def test_validation_fraction_of_0_without_early_stopping_fits_like_mlp(Estimator
         model = Estimator(validation_fraction=0.0, max_iter=2, random_state=0)
         model.fit(X, y)
     np.testing.assert_array_equal(model.coefs_[0], reference.coefs_[0])
+
+
+def test_tiny_sample_weights_train_without_weight_decay():
+    """Only the L2 term counts the weights as rows; the data terms use their
+    ratios, so weights of 1e-320 train as equal weights do."""
+    params = dict(SMALL, alpha=0.0, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tiny = TIAMClassifier(**params).fit(X, Y_CLASS, np.full(40, 1e-320))
+        plain = TIAMClassifier(**params).fit(X, Y_CLASS)
+    np.testing.assert_allclose(tiny.coefs_[0], plain.coefs_[0], rtol=1e-10)
