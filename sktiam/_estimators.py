@@ -284,7 +284,7 @@ class BaseTIAM(BaseEstimator, ABC):
                 "pre-activation step has no interval preimage to project onto. "
                 f"Use one of {sorted(ACTIVATIONS)}."
             )
-        if self.box_epsilon_min > self.box_epsilon:
+        if self.relaxation == "box" and self.box_epsilon_min > self.box_epsilon:
             raise InvalidParameterError(
                 f"box_epsilon_min={self.box_epsilon_min} must not exceed "
                 f"box_epsilon={self.box_epsilon}: the box relaxation's schedule "

@@ -1076,7 +1076,7 @@ class TIAMSolver:
             "sklearn.compose.TransformedTargetRegressor), or lower "
             "activation_penalty or rho.",
             ConvergenceWarning,
-            stacklevel=5,
+            stacklevel=6,
         )
         return self._recovered(state)
 

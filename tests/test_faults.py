@@ -275,8 +275,11 @@ def test_a_fit_that_ends_with_its_loss_risen_keeps_its_lowest_loss_parameters(
     lowest = int(np.argmin(curve)) + 1
     assert curve[-1] > (1 + LOSS_RISE) * curve.min() + model.tol
     assert len(curve) == model.n_iter_ > lowest
-    message = str(next(w.message for w in record if "rose" in str(w.message)))
+    warning = next(w for w in record if "rose" in str(w.message))
+    message = str(warning.message)
     assert f"iteration {lowest}" in message and "standardise the targets" in message
+    # It points at the user's call, as the other warnings do.
+    assert warning.filename == __file__
     _assert_finite_and_usable(model, X_raw)
     reference = fit_quietly(TIAMRegressor(max_iter=lowest, **params), X_raw, y_raw)
     assert_same_parameters(model, reference)

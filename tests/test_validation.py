@@ -251,7 +251,7 @@ CASES = [
     ),
     (
         "epsilon_min above epsilon",
-        fit(box_epsilon=0.1, box_epsilon_min=1.0),
+        fit(relaxation="box", batch_size=None, box_epsilon=0.1, box_epsilon_min=1.0),
         InvalidParameterError,
         "epsilon_min=1.0 must not exceed box_epsilon=0.1",
     ),
@@ -538,3 +538,13 @@ def test_tiny_sample_weights_train_without_weight_decay():
         tiny = TIAMClassifier(**params).fit(X, Y_CLASS, np.full(40, 1e-320))
         plain = TIAMClassifier(**params).fit(X, Y_CLASS)
     np.testing.assert_allclose(tiny.coefs_[0], plain.coefs_[0], rtol=1e-10)
+
+
+def test_the_box_schedule_is_not_checked_under_the_penalty_relaxation():
+    """The box's parameters are unused with relaxation="penalty": a grid over
+    relaxation and box_epsilon must not fail on the penalty's points."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TIAMClassifier(**SMALL, box_epsilon=0.01).fit(X, Y_CLASS)
+        reference = TIAMClassifier(**SMALL).fit(X, Y_CLASS)
+    np.testing.assert_array_equal(model.coefs_[0], reference.coefs_[0])
