@@ -611,11 +611,16 @@ class BaseTIAM(BaseEstimator, ABC):
                 self.validation_scores_ = self.best_validation_score_ = None
         self.n_iter_ = result.n_iter
         self.t_ += result.n_samples_seen
+        earlier = len(self.loss_curve_)
         # NumPy floats, as MLPClassifier's (its loss_ has .item() and .dtype).
         self.loss_curve_ += [np.float64(value) for value in result.loss_curve]
         self.objective_curve_ += result.objective_curve
-        for key, values in result.diagnostics.items():
-            self.diagnostics_.setdefault(key, []).extend(values)
+        # Entry i of every record describes iteration i: a key that a call
+        # does not record (one of another relaxation or batch mode, after a
+        # warm start that changed it) holds None for that call's iterations.
+        for key in self.diagnostics_.keys() | result.diagnostics.keys():
+            values = self.diagnostics_.setdefault(key, [None] * earlier)
+            values.extend(result.diagnostics.get(key, [None] * len(result.loss_curve)))
         if result.kept_loss is not None:
             # The call failed before an iteration completed.
             self.loss_ = np.float64(result.kept_loss)
@@ -1474,7 +1479,10 @@ _ATTRIBUTES_DOC = """
         fits also record ``output_prox_residual`` and
         ``hidden_prox_residual``: the largest gradient entry that those
         fixed counts left, over every batch and round of the epoch; above
-        1e-4 a ``ConvergenceWarning`` says so.
+        1e-4 a ``ConvergenceWarning`` says so. Entry ``i`` of each list
+        describes iteration ``i`` of ``loss_curve_``; a key that an
+        iteration does not record (one of another relaxation or batch mode,
+        before or after a warm start that changed it) holds None there.
 
     n_features_in_ : int
         Number of features seen during fit.

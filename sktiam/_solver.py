@@ -960,8 +960,10 @@ class TIAMSolver:
             self._lowest = (loss, state.iteration, self._good)
         self._loss_curve.append(loss)
         self._objective_curve.append(objective)
-        for key, value in record.items():
-            self._diagnostics.setdefault(key, []).append(value)
+        earlier = len(self._loss_curve) - 1
+        for key in self._diagnostics.keys() | record.keys():
+            values = self._diagnostics.setdefault(key, [None] * earlier)
+            values.append(record.get(key))
         score = None
         if validation_score is not None:
             score = validation_score(state.coefs, state.intercepts)

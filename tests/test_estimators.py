@@ -331,7 +331,12 @@ def test_warm_start_continues_and_rejects_a_changed_network():
         ({"rho": 0.0}, InvalidParameterError, "rho"),
         ({"center_inertia": 1.0}, InvalidParameterError, "center_inertia"),
         (
-            {"box_epsilon": 0.1, "box_epsilon_min": 0.5},
+            {
+                "relaxation": "box",
+                "batch_size": None,
+                "box_epsilon": 0.1,
+                "box_epsilon_min": 0.5,
+            },
             ValueError,
             "epsilon_min=0.5 must not exceed",
         ),
@@ -585,3 +590,27 @@ def test_constant_and_one_hot_columns_do_not_count_as_unscaled():
         warnings.simplefilter("error", UnscaledInputWarning)
         fit_quietly(model, X, y)
         fit_quietly(model, sparse.csr_matrix(X), y)
+
+
+def test_diagnostics_line_up_with_the_loss_curve_across_warm_starts():
+    """Entry i of every record is iteration i's, whatever a warm start
+    changes: keys of another batch mode or relaxation hold None where they
+    were not recorded."""
+    X, y = _blobs()
+    y = X[:, 0] ** 2
+    model = TIAMRegressor(hidden_layer_sizes=(8,), batch_size=None, max_iter=4)
+    model.set_params(warm_start=True)
+    fit_quietly(model, X, y)
+    fit_quietly(model.set_params(batch_size=32), X, y)
+    fit_quietly(model.set_params(relaxation="box", batch_size=None), X, y)
+    fit_quietly(model.set_params(relaxation="penalty", batch_size=32), X, y)
+    model.partial_fit(X, y)
+    n = len(model.loss_curve_)
+    assert n == 17
+    for key, values in model.diagnostics_.items():
+        assert len(values) == n, key
+    assert model.diagnostics_["epsilon"][:4] == [None] * 4
+    assert None not in model.diagnostics_["epsilon"][8:12]
+    residuals = model.diagnostics_["output_prox_residual"]
+    assert residuals[:4] == [None] * 4 and None not in residuals[4:8]
+    assert residuals[8:12] == [None] * 4 and None not in residuals[12:]
