@@ -784,11 +784,13 @@ class BaseTIAM(BaseEstimator, ABC):
         # X and the model in the wider of their dtypes, as MLPClassifier's
         # products promote them: float32 X and a float64 model give float64.
         # Cast explicitly: not every namespace promotes in products.
-        dtype = xp.result_type(X.dtype, place(self.coefs_[0]).dtype)
+        coefs = [place(c) for c in self.coefs_]
+        intercepts = [place(b) for b in self.intercepts_]
+        dtype = xp.result_type(X.dtype, coefs[0].dtype)
         if X.dtype != dtype:
             X = X.astype(dtype) if scipy.sparse.issparse(X) else xp.astype(X, dtype)
-        coefs = [xp.astype(place(c), dtype) for c in self.coefs_]
-        intercepts = [xp.astype(place(b), dtype) for b in self.intercepts_]
+        coefs = [xp.astype(c, dtype, copy=False) for c in coefs]
+        intercepts = [xp.astype(b, dtype, copy=False) for b in intercepts]
         with np.errstate(over="ignore", invalid="ignore"):
             output = forward(xp, activation, coefs, intercepts, X)
         if not bool(xp.all(xp.isfinite(output))):
