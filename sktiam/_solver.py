@@ -931,7 +931,7 @@ class TIAMSolver:
         if (
             loss > DIVERGENCE_FACTOR * lowest
             and loss > state.first_loss
-            and not self._new_rows(state, driver, loss)
+            and not self._new_rows(state, driver)
         ):
             kept = self._failed_fit_keeps(done)
             state = self._recovered(state)
@@ -986,21 +986,24 @@ class TIAMSolver:
             self._stopped = True
         return state
 
-    def _new_rows(self, state: SolverState, driver: Any, loss: float) -> bool:
+    def _new_rows(self, state: SolverState, driver: Any) -> bool:
         """Say whether a ``partial_fit`` call's high loss is its rows' own.
 
         Each call of ``partial_fit`` trains on rows of its own, and a stream's
         rows may change (concept drift): a loss far above the lowest of
         earlier calls may be the new rows' loss under the old model. The
-        call's loss was taken before its steps; the divergence test compares
-        the rows' loss after them, computed once: a call whose steps lowered
-        it learned, and keeps its parameters. ``fit``'s epochs see the same
-        rows each time, and are judged by the loss alone.
+        rows' loss is then computed under the parameters the call started
+        from and under those it ended with, once each: a call whose steps
+        lowered it learned, and keeps its parameters. (The call's own loss
+        is the mean of its batches' losses, each before its step.)
+        ``fit``'s epochs see the same rows each time, and are judged by the
+        loss alone.
         """
         if not self._incremental:
             return False
+        before = driver.loss(self._recovered(state))
         after = driver.loss(state)
-        return math.isfinite(after) and after <= loss
+        return math.isfinite(after) and after <= before
 
     def _failed_fit_keeps(self, last: int) -> str:
         """Say which parameters a diverged or overflowed fit ends with.

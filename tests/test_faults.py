@@ -540,6 +540,31 @@ def test_partial_fit_learns_rows_that_drift_from_the_earlier_calls():
     assert model.score(rows[:50], 1 - labels[:50]) > 0.9
 
 
+def test_partial_fit_on_the_same_rows_still_detects_divergence():
+    """Overshooting inertias without the safeguard diverge on a stream of
+    the same rows (batch_size=None: one batch of all of them): the calls
+    stop at it with a warning and finite parameters. A call above the
+    threshold is kept only where its steps lowered the rows' loss, which
+    the next entry records (an entry is the loss before the call's step)."""
+    model = TIAMRegressor(
+        hidden_layer_sizes=(16, 16),
+        rho=0.03,
+        batch_size=None,
+        monotone=False,
+        random_state=0,
+        **OVERSHOOTING,
+    )
+    with pytest.warns(ConvergenceWarning, match="diverged"):
+        for _ in range(30):
+            model.partial_fit(X_MANY, Y_MANY)
+    _assert_finite_and_usable(model, X_MANY)
+    curve = model.loss_curve_
+    assert len(curve) < 30
+    for i in range(1, len(curve) - 1):
+        if curve[i] > DIVERGENCE_FACTOR * min(curve[:i]):
+            assert curve[i + 1] <= curve[i]
+
+
 def test_a_stream_of_single_rows_keeps_every_call():
     """One row's loss varies far more than a batch's: no call is undone."""
     rng = np.random.RandomState(0)
