@@ -424,7 +424,7 @@ class BaseTIAM(BaseEstimator, ABC):
             if self.alpha == "auto"
             else float(self.alpha)
         )
-        _check_penalty(alpha, self.output_alpha_factor, batch_weight, dtype)
+        _check_penalty(alpha, self.output_alpha_factor, batch_rows, batch_weight, dtype)
         self.alpha_ = alpha
         # Full batch always takes the paper's step, whatever weight_step says.
         self.weight_step_ = (
@@ -618,7 +618,8 @@ class BaseTIAM(BaseEstimator, ABC):
         # Entry i of every record describes iteration i: a key that a call
         # does not record (one of another relaxation or batch mode, after a
         # warm start that changed it) holds None for that call's iterations.
-        for key in self.diagnostics_.keys() | result.diagnostics.keys():
+        new_keys = [k for k in result.diagnostics if k not in self.diagnostics_]
+        for key in [*self.diagnostics_, *new_keys]:
             values = self.diagnostics_.setdefault(key, [None] * earlier)
             values.extend(result.diagnostics.get(key, [None] * len(result.loss_curve)))
         if result.kept_loss is not None:
@@ -1058,32 +1059,48 @@ def _check_magnitude(array: Any, name: str, dtype: np.dtype | None = None) -> No
 
 
 def _check_penalty(
-    alpha: float, output_factor: float, batch_weight: float, dtype: np.dtype
+    alpha: float,
+    output_factor: float,
+    batch_rows: int,
+    batch_weight: float,
+    dtype: np.dtype,
 ) -> None:
     """Raise a ValueError where ``alpha`` over a batch's weight is too large.
 
     The L2 term of a batch is ``alpha / (its summed sample weight)``, times
-    ``output_factor`` on the output layer: a weight of k counts as k rows,
-    so weights far below 1 make the penalty large. Beyond the square root of
-    the dtype's largest value, the objective and its step sizes overflow,
-    which the fit would report as an overflow, blaming the data's scale.
+    ``output_factor`` on the output layer: a weight of k counts as k rows.
+    Beyond the square root of the dtype's largest value, the penalty
+    dominates any data term (it shrinks the weights to zero), and past the
+    largest value the objective and its step sizes overflow, which the fit
+    would report as an overflow, blaming the data's scale. The message
+    names the cause: weights below 1 on average, or alpha itself.
     """
     largest = alpha * max(1.0, output_factor)
     if not largest:
         return
     limit = math.sqrt(float(np.finfo(dtype).max))
     penalty = largest / batch_weight if batch_weight > 0 else math.inf
-    if penalty > limit:
+    if penalty <= limit:
+        return
+    what = (
+        f"alpha_={alpha:g} (times output_alpha_factor={output_factor:g} on the "
+        "output layer)"
+    )
+    if batch_weight < batch_rows:
         raise ValueError(
-            f"sample_weight is too small for alpha_={alpha:g} (times "
-            f"output_alpha_factor={output_factor:g} on the output layer): "
-            "alpha counts a weight of k as k rows, as MLPClassifier's does, "
-            f"and a batch of these weights counts as {batch_weight:.3g} rows, "
-            f"which makes the L2 penalty alpha / rows {penalty:.3g}, beyond "
-            f"what {dtype.name} holds safely ({limit:.3g}). Multiply the "
-            "weights by a constant (the data terms use only their ratios), "
-            "or lower alpha."
+            f"sample_weight is too small for {what}: alpha counts a weight of "
+            "k as k rows, as MLPClassifier's does, and a batch of these "
+            f"weights counts as {batch_weight:.3g} rows, which makes the L2 "
+            f"penalty alpha / rows {penalty:.3g}, beyond what {dtype.name} "
+            f"holds safely ({limit:.3g}). Multiply the weights by a constant "
+            "(the data terms use only their ratios), or lower alpha."
         )
+    raise ValueError(
+        f"{what} over a batch of {batch_weight:.3g} rows makes the L2 penalty "
+        f"alpha / rows {penalty:.3g}, beyond what {dtype.name} holds safely "
+        f"({limit:.3g}): it would shrink every weight to zero. Lower alpha or "
+        "output_alpha_factor."
+    )
 
 
 def _check_weight_range(sample_weight: Any, dtype: np.dtype) -> None:

@@ -928,11 +928,12 @@ class TIAMSolver:
             return state
         loss, objective, record = outcome.loss, outcome.objective, outcome.record
         lowest = state.lowest_loss
-        if (
-            loss > DIVERGENCE_FACTOR * lowest
-            and loss > state.first_loss
-            and not self._new_rows(state, driver)
-        ):
+        diverged = loss > DIVERGENCE_FACTOR * lowest and loss > state.first_loss
+        if diverged and self._new_rows(state, driver):
+            # Rows unlike the earlier calls': their loss is the level the
+            # calls after it are compared with.
+            diverged, lowest = False, math.inf
+        if diverged:
             kept = self._failed_fit_keeps(done)
             state = self._recovered(state)
             warnings.warn(
@@ -961,7 +962,10 @@ class TIAMSolver:
         self._loss_curve.append(loss)
         self._objective_curve.append(objective)
         earlier = len(self._loss_curve) - 1
-        for key in self._diagnostics.keys() | record.keys():
+        for key in [
+            *self._diagnostics,
+            *(k for k in record if k not in self._diagnostics),
+        ]:
             values = self._diagnostics.setdefault(key, [None] * earlier)
             values.append(record.get(key))
         score = None
@@ -994,8 +998,10 @@ class TIAMSolver:
         earlier calls may be the new rows' loss under the old model. The
         rows' loss is then computed under the parameters the call started
         from and under those it ended with, once each: a call whose steps
-        lowered it learned, and keeps its parameters. (The call's own loss
-        is the mean of its batches' losses, each before its step.)
+        did not raise it by more than :data:`LOSS_RISE` (the noise of a
+        step on hard rows) learned, and keeps its parameters; its loss
+        becomes the lowest that later calls are compared with. (The call's
+        own loss is the mean of its batches' losses, each before its step.)
         ``fit``'s epochs see the same rows each time, and are judged by the
         loss alone.
         """
@@ -1003,7 +1009,7 @@ class TIAMSolver:
             return False
         before = driver.loss(self._recovered(state))
         after = driver.loss(state)
-        return math.isfinite(after) and after <= before
+        return math.isfinite(after) and after <= (1.0 + LOSS_RISE) * before
 
     def _failed_fit_keeps(self, last: int) -> str:
         """Say which parameters a diverged or overflowed fit ends with.

@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 from helpers import assert_same_parameters, fit_quietly
-from sklearn.datasets import load_diabetes
+from sklearn.datasets import load_diabetes, make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import log_loss
 from sklearn.model_selection import train_test_split
@@ -542,8 +542,8 @@ def test_partial_fit_learns_rows_that_drift_from_the_earlier_calls():
 
 def test_partial_fit_on_the_same_rows_still_detects_divergence():
     """Overshooting inertias without the safeguard diverge on a stream of
-    the same rows (batch_size=None: one batch of all of them): the calls
-    stop at it with a warning and finite parameters. A call above the
+    the same rows (batch_size=None: one batch of all of them): a call is
+    undone there, with a warning, and the parameters stay finite. A call above the
     threshold is kept only where its steps lowered the rows' loss, which
     the next entry records (an entry is the loss before the call's step)."""
     model = TIAMRegressor(
@@ -563,6 +563,30 @@ def test_partial_fit_on_the_same_rows_still_detects_divergence():
     for i in range(1, len(curve) - 1):
         if curve[i] > DIVERGENCE_FACTOR * min(curve[:i]):
             assert curve[i + 1] <= curve[i]
+
+
+def test_after_a_drift_the_new_rows_level_is_the_reference():
+    """Labels turned to coin flips after a stream of separable rows: the
+    loss sits near log 2, over 100 times the old lowest, for good. Once a
+    call has shown the rows to be new, later calls are compared with their
+    level: steps that do not lower a random batch's loss are not undone."""
+    X_blobs, y_blobs = make_blobs(
+        300, centers=2, n_features=2, cluster_std=0.5, random_state=0
+    )
+    model = TIAMClassifier(
+        hidden_layer_sizes=(8,), alpha=0.0, batch_size=10, random_state=0
+    )
+    for _ in range(100):
+        model.partial_fit(X_blobs, y_blobs, classes=[0, 1])
+    lowest = min(model.loss_curve_)
+    rng = np.random.RandomState(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        for _ in range(60):
+            rows = rng.choice(300, 50)
+            model.partial_fit(X_blobs[rows], rng.randint(0, 2, 50))
+    assert len(model.loss_curve_) == 160
+    assert min(model.loss_curve_[100:]) > DIVERGENCE_FACTOR * lowest
 
 
 def test_a_stream_of_single_rows_keeps_every_call():

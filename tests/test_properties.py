@@ -105,12 +105,16 @@ def _positive(sample_weight, X):
 
 def _refused_rightly(sample_weight, X):
     """A draw may be refused only for weights that are all zero in X's float
-    type, or whose rows count, all together, as less than 1e-10 rows: the
-    weight decay over them, alpha / rows, would then overflow."""
+    type, or whose rows count, all together, as fewer rows than alpha_
+    times output_alpha_factor (at most 2e-3 x 30 and 6.4e-4 x 100 at the
+    defaults) over the square root of the dtype's largest value: the
+    weight decay over them, alpha / rows, would pass it (a batch of 64 holds
+    every row of these draws)."""
     if sample_weight is None:
         return False
     positive = _positive(sample_weight, X)
-    return not np.any(positive) or np.sum(sample_weight[positive]) < 1e-10
+    limit = np.sqrt(np.finfo(_expected_float_dtype(X)).max)
+    return not np.any(positive) or np.sum(sample_weight[positive]) < 0.064 / limit
 
 
 @SETTINGS

@@ -318,6 +318,13 @@ CASES = [
         r"output_alpha_factor=30 on the output layer\).* rows, which makes",
     ),
     (
+        "alpha so large that over a batch it passes the safe range",
+        fit(alpha=1e160),
+        ValueError,
+        r"alpha_=1e\+160 \(times output_alpha_factor=30 on the output layer\) "
+        r"over a batch of 40 rows .* Lower alpha or output_alpha_factor",
+    ),
+    (
         "float32 sample weights so small that alpha over them overflows",
         fit(X=X.astype(np.float32), sample_weight=np.full(40, 1e-40)),
         ValueError,
