@@ -51,7 +51,13 @@ from ._losses import log_softmax, loss_for_target
 from ._memory import check_memory
 from ._minibatch import ACTIVATION_STEPS, WEIGHT_STEPS
 from ._relaxations import RELAXATIONS, BoxRelaxation, PenaltyRelaxation
-from ._solver import INERTIA_SCHEDULES, TIAMConfig, TIAMSolver, forward
+from ._solver import (
+    INERTIA_SCHEDULES,
+    TIAMConfig,
+    TIAMSolver,
+    extend_records,
+    forward,
+)
 
 
 class BaseTIAM(BaseEstimator, ABC):
@@ -615,13 +621,11 @@ class BaseTIAM(BaseEstimator, ABC):
         # NumPy floats, as MLPClassifier's (its loss_ has .item() and .dtype).
         self.loss_curve_ += [np.float64(value) for value in result.loss_curve]
         self.objective_curve_ += result.objective_curve
-        # Entry i of every record describes iteration i: a key that a call
-        # does not record (one of another relaxation or batch mode, after a
-        # warm start that changed it) holds None for that call's iterations.
-        new_keys = [k for k in result.diagnostics if k not in self.diagnostics_]
-        for key in [*self.diagnostics_, *new_keys]:
-            values = self.diagnostics_.setdefault(key, [None] * earlier)
-            values.extend(result.diagnostics.get(key, [None] * len(result.loss_curve)))
+        # A warm start may change the batch mode or relaxation, and so the
+        # keys recorded: entry i of every record stays iteration i's.
+        extend_records(
+            self.diagnostics_, result.diagnostics, earlier, len(result.loss_curve)
+        )
         if result.kept_loss is not None:
             # The call failed before an iteration completed.
             self.loss_ = np.float64(result.kept_loss)

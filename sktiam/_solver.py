@@ -961,13 +961,12 @@ class TIAMSolver:
             self._lowest = (loss, state.iteration, self._good)
         self._loss_curve.append(loss)
         self._objective_curve.append(objective)
-        earlier = len(self._loss_curve) - 1
-        for key in [
-            *self._diagnostics,
-            *(k for k in record if k not in self._diagnostics),
-        ]:
-            values = self._diagnostics.setdefault(key, [None] * earlier)
-            values.append(record.get(key))
+        extend_records(
+            self._diagnostics,
+            {key: [value] for key, value in record.items()},
+            len(self._loss_curve) - 1,
+            1,
+        )
         score = None
         if validation_score is not None:
             score = validation_score(state.coefs, state.intercepts)
@@ -1240,6 +1239,19 @@ class _FullBatch:
         )
         record = solver.diagnostics(state, batch) if finite else {}
         return EpochOutcome(loss, objective, finite, record)
+
+
+def extend_records(
+    records: dict[str, list], new: dict[str, list], earlier: int, count: int
+) -> None:
+    """Append ``count`` iterations' ``new`` records to those of ``earlier`` ones.
+
+    Entry ``i`` of every list describes iteration ``i``: a key that one side
+    does not record (one of another relaxation or batch mode) holds None for
+    that side's iterations. Keys keep the order they first appeared in.
+    """
+    for key in [*records, *(k for k in new if k not in records)]:
+        records.setdefault(key, [None] * earlier).extend(new.get(key, [None] * count))
 
 
 def _copies(xp: Any, arrays: list[Array]) -> list[Array]:

@@ -395,9 +395,11 @@ def test_partial_fit_and_warm_start_keep_the_dtype_of_the_first_fit(first, later
 
 
 def test_a_diverging_stream_of_partial_fit_calls_stops_and_keeps_its_weights():
-    """The divergence test compares with the lowest loss of all calls, so a
-    stream of one-epoch partial_fit calls is caught as a fit is, and the call
-    that diverged leaves the weights it started from."""
+    """The divergence test compares with the lowest loss of all calls (and,
+    where that fires, the call's rows' loss under its start and end
+    parameters), so a stream of one-epoch partial_fit calls on the same rows
+    is caught as a fit is, and the call that diverged leaves the weights it
+    started from."""
     rng = np.random.RandomState(2)
     X = rng.randn(400, 6)
     y = X @ np.arange(1.0, 7.0) + np.sin(3 * X[:, 0])
